@@ -22,7 +22,7 @@ pkgs=(
 	sparse kmod cpio xz-utils zstd gzip
 	qemu-system-x86 busybox-static dmsetup fio
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	libjson-c-dev libsqlite3-dev pkg-config sqlite3 jq
+	libjson-c-dev libsqlite3-dev pkg-config sqlite3 jq rsync file
 )
 
 missing_pkgs() {
@@ -82,7 +82,7 @@ stamp="$ksrc/.stamp"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(basename "$tarball")" ]; then
 	rm -rf "$ksrc"
 	mkdir -p "$ksrc"
-	top=$(tar -tf "$tarball" | head -n1 | cut -d/ -f1)
+	top=$(basename "$tarball" | sed "s/\.tar\..*//")
 	tar -xf "$tarball" -C "$ksrc" --strip-components=1 \
 		"$top/tools/testing/selftests/kselftest_harness.h" \
 		"$top/tools/testing/selftests/kselftest.h" \
