@@ -230,6 +230,7 @@ if ! is_complete "$final"; then
 		build "$tmp" "$final"
 		mv -T "$tmp" "$final"
 		trap - EXIT
+		rm -f "$top/failed-build.log"
 	fi
 	flock -u 9
 	exec 9>&-
