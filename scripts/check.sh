@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [--quick]: the whole test suite (what `make check` runs).
+#   1. builds the modules for every supported kernel with W=1 and sparse
+#      (C=2), failing on any compiler or sparse warning;
+#   2. the userspace tools' unit tests (make -C tools check);
+#   3. checkpatch --strict on kernel/;
+#   4. the harness proof (a broken module must be caught, per class);
+#   5. the kselftests in guests on Debian 6.1, Debian 6.12 and the debug
+#      kernel.
+# --quick: 6.1 only, no harness proof. Each step prints its own
+# "N passed, N failed" line; the last line sums them all. Exits non-zero
+# on any failure.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+cd "$DMR_ROOT" || exit 1
+
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+kernels=(6.1 6.12 debug)
+[ $quick = 1 ] && kernels=(6.1)
+
+P=0 F=0 S=0
+t_start=$(date +%s)
+summary=()
+
+# step NAME COMMAND...: runs it, shows its output, adds its closing
+# "N passed, N failed[, N skipped]" line to the totals.
+step() {
+	local name=$1 out rc line p f s t0
+	shift
+	t0=$(date +%s)
+	echo "### $name"
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$out" | tail -n1)
+	rm -f "$out"
+	if [ -n "$line" ]; then
+		p=$(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/')
+		f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+		s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped$/\1/p')
+	else
+		p=0 f=0 s=0
+		[ $rc = 0 ] && p=1
+	fi
+	s=${s:-0}
+	if [ $rc != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	P=$((P + p)) F=$((F + f)) S=$((S + s))
+	summary+=("$(printf '%-28s %4d passed %4d failed %4d skipped  %5ds' "$name" "$p" "$f" "$s" $(($(date +%s) - t0)))")
+}
+
+# Module builds: W=1 and sparse on every kernel, in a private copy so that
+# they never race with an in-tree build.
+build_all() {
+	local k kdir kver b log pass=0 fail=0
+	for k in 6.1 6.12; do
+		kdir=$("$here/vmtest" --kernel $k --print-kdir) || { fail=$((fail + 1)); continue; }
+		kver=$(basename "$(dirname "$kdir")")
+		b=$DMR_CACHE/check-build/$kver
+		rm -rf "$b"
+		mkdir -p "$b"
+		cp -r Kbuild kernel "$b/"
+		log=$b/build.log
+		if make -C "$kdir" M="$b" W=1 C=2 modules >"$log" 2>&1 &&
+			! grep -E 'warning:|error:' "$log" >/dev/null; then
+			echo "ok - modules build for $kver with W=1 and sparse"
+			pass=$((pass + 1))
+		else
+			grep -E 'warning:|error:' "$log" | head -n 40
+			echo "not ok - modules build for $kver with W=1 and sparse"
+			fail=$((fail + 1))
+		fi
+	done
+	echo "$pass passed, $fail failed"
+	[ $fail = 0 ]
+}
+
+step "build (W=1, sparse)" build_all
+if [ -f tools/Makefile ]; then
+	step "tools unit tests" make -s -C tools check
+fi
+step "checkpatch" bash "$here/checkpatch.sh" kernel/*.c kernel/*.h
+if [ $quick = 0 ] && [ -x "$here/harness-proof.sh" ]; then
+	step "harness proof" "$here/harness-proof.sh"
+fi
+for k in "${kernels[@]}"; do
+	step "kselftests ($k)" "$here/run-selftests" --kernel "$k"
+done
+
+echo
+echo "### summary ($(($(date +%s) - t_start)) s)"
+printf '%s\n' "${summary[@]}"
+if [ $S -gt 0 ]; then
+	echo "$P passed, $F failed, $S skipped"
+else
+	echo "$P passed, $F failed"
+fi
+[ $F = 0 ]
