@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh [vmtest options]: `make bench`. Boots ONE guest (2 vCPUs) and
+# runs scripts/guest-bench.sh there: every case BENCH_REPS (default 5)
+# times, the cases interleaved so that drift hits all of them alike. Writes
+# bench/results/<date>/bench.md (a Markdown table of medians, min-max and
+# ratios) and bench.json, and prints the table. Method:
+# Documentation/benchmark.rst.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+out=$DMR_ROOT/bench/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+raw=$out/raw.txt
+reps=${BENCH_REPS:-5}
+secs=${BENCH_SECS:-5}
+# Generous: every case, every rep, plus creating 1,000,000 remaps.
+tmo=$((600 + reps * secs * 40))
+
+"$here/vmtest" --timeout "$tmo" --mem 4G "$@" -- \
+	env BENCH_REPS="$reps" BENCH_SECS="$secs" ${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
+	scripts/guest-bench.sh | tee "$raw"
+vrc=${PIPESTATUS[0]}
+grep -q '^BENCH_DONE' "$raw" || { echo "bench: the guest run did not finish (vmtest $vrc)" >&2; exit 1; }
+
+kver=$(sed -n 's/^BENCH_KERNEL //p' "$raw")
+# One JSON object per case: {case: {key: {median, min, max, values}}}.
+cases=$(awk '$1 == "BENCH" {
+		c = $2
+		for (i = 4; i <= NF; i++) {
+			split($i, kv, "=")
+			if (kv[2] == "" || kv[2] !~ /^[0-9.eE+-]+$/) continue
+			k = c SUBSEP kv[1]
+			vals[k] = (k in vals) ? vals[k] "," kv[2] : kv[2]
+		}
+	}
+	END {
+		for (k in vals) {
+			split(k, p, SUBSEP)
+			printf "{\"case\":\"%s\",\"key\":\"%s\",\"values\":[%s]}\n", p[1], p[2], vals[k]
+		}
+	}' "$raw" | jq -s '
+	def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	reduce .[] as $r ({}; .[$r.case][$r.key] =
+		{median: ($r.values | median), min: ($r.values | min), max: ($r.values | max), values: $r.values})')
+
+jq -n --argjson c "$cases" --arg kver "$kver" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	--argjson reps "$reps" --argjson secs "$secs" '
+	def m(c; k): ($c[c][k].median // null);
+	def ratio(a; b): if a == null or b == null or b == 0 then null else ((a / b) * 1000 | round) / 1000 end;
+	def best(a; b): [a, b] | map(select(. != null)) | max;
+	def lower(a; b): [a, b] | map(select(. != null)) | min;
+	{
+		kernel: $kver, date: $date, reps: $reps, seconds_per_run: $secs,
+		ratios: {
+			kernel_vs_fio_randread: ratio(m("kernel_randread"; "iops");
+				best(m("fio_randread_io_uring"; "iops"); m("fio_randread_libaio"; "iops"))),
+			kernel_vs_fio_randwrite: ratio(m("kernel_randwrite"; "iops");
+				best(m("fio_randwrite_io_uring"; "iops"); m("fio_randwrite_libaio"; "iops"))),
+			hist_on_vs_off: ratio(m("kernel_randread_hist1"; "iops"); m("kernel_randread_hist0"; "iops")),
+			remap0_vs_linear: lower(ratio(m("remap0_randread"; "iops"); m("linear_randread"; "iops"));
+				ratio(m("remap0_randwrite"; "iops"); m("linear_randwrite"; "iops"))),
+			remap10k_vs_linear: lower(ratio(m("remap10000_randread"; "iops"); m("linear_randread"; "iops"));
+				ratio(m("remap10000_randwrite"; "iops"); m("linear_randwrite"; "iops"))),
+			remap1m_vs_linear: lower(ratio(m("remap1000000_randread"; "iops"); m("linear_randread"; "iops"));
+				ratio(m("remap1000000_randwrite"; "iops"); m("linear_randwrite"; "iops")))
+		},
+		goals: {kernel_vs_fio_randread: 3, kernel_vs_fio_randwrite: 3, hist_on_vs_off: 0.98,
+			remap0_vs_linear: 0.97, remap1m_vs_linear: 0.95},
+		cases: $c
+	}' >"$out/bench.json" || { echo "bench: building the JSON failed" >&2; exit 1; }
+
+{
+	echo "Benchmark, kernel $kver, $(date -u +%Y-%m-%d), $reps runs of ${secs} s per case, interleaved, one guest (2 vCPUs, TCG)."
+	echo
+	echo "| case | metric | median | min | max |"
+	echo "|---|---|---:|---:|---:|"
+	jq -r '.cases | to_entries[] | .key as $c | .value | to_entries[] |
+		"| \($c) | \(.key) | \(.value.median) | \(.value.min) | \(.value.max) |"' "$out/bench.json" | sort
+	echo
+	echo "| ratio | value | goal |"
+	echo "|---|---:|---:|"
+	jq -r '.goals as $g | .ratios | to_entries[] |
+		"| \(.key) | \(.value // "n/a") | \(if $g[.key] then ">= \($g[.key])" else "" end) |"' "$out/bench.json"
+} >"$out/bench.md"
+cat "$out/bench.md"
+echo "bench: results in $out" >&2
