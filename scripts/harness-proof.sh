@@ -53,7 +53,7 @@ cases=(
 	"false|1|-|-"
 	"sysrq-c|6|CRASH|sysrq: Trigger a crash"
 	"warn|2|WARNING|WARNING: .*fire_warn"
-	"leak|3|LEAK|Objects remaining in splat_leak"
+	"leak|3|LEAK|BUG splat_leak \(.*\): Objects remaining"
 	"null|6|CRASH|BUG: kernel NULL pointer dereference"
 	"softlockup|5|HANG|BUG: soft lockup"
 	"hung|5|HANG|task splat_hung:[0-9]+ blocked for more than"
