@@ -87,7 +87,10 @@ if [ -f tools/Makefile ]; then
 fi
 step "checkpatch" bash "$here/checkpatch.sh" kernel/*.c kernel/*.h
 if [ $quick = 0 ] && [ -x "$here/harness-proof.sh" ]; then
-	step "harness proof" "$here/harness-proof.sh"
+	# Every class on Debian 6.1; on the debug kernel the lockdep case,
+	# which needs it, and the leak case, which kmemleak must also catch.
+	step "harness proof (6.1)" "$here/harness-proof.sh" --kernel 6.1
+	step "harness proof (debug)" "$here/harness-proof.sh" --kernel debug --case abba --case leak
 fi
 for k in "${kernels[@]}"; do
 	step "kselftests ($k)" "$here/run-selftests" --kernel "$k"
