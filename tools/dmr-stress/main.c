@@ -325,10 +325,12 @@ static int parse_run_opts(int argc, char **argv, struct run_cfg *c)
 			c->set |= S_WORKLOAD;
 			break;
 		case O_RUNTIME:
-			if (parse_duration_ms(v, &x) < 0 || x < 1 || x > 86400000) {
-				if (x < 1 || x > 86400000)
-					dmr_seterr("'%s' is outside 1ms..24h", v);
+			if (parse_duration_ms(v, &x) < 0) {
 				die_msg("run: --runtime: %s", dmr_err());
+				return EXIT_USAGE;
+			}
+			if (x < 1 || x > 86400000) {
+				die_msg("run: --runtime: '%s' is outside 1ms..24h", v);
 				return EXIT_USAGE;
 			}
 			c->runtime_ms = x;
