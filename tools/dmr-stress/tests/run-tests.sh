@@ -367,5 +367,15 @@ t "baseline clear" 0 "cleared" -- "$tool" --sysfs "$sys" baseline clear
 t "baseline save with none in the kernel" 3 "holds no baseline" -- "$tool" --sysfs "$sys" baseline save "$tmp/bl2"
 t "baseline: bad subcommand" 3 "baseline save FILE" -- "$tool" --sysfs "$sys" baseline frob
 
+# ---------------------------------------------------------------- man page
+if command -v groff >/dev/null; then
+	t "man page renders without warnings" 0 "" -- sh -c "groff -man -Tutf8 -ww -z \"$here/../dmr-stress.8\" 2>&1 | grep . && exit 1; exit 0"
+fi
+# Every command and every output format is documented.
+for w in 'SS run' 'SS status' 'SS report' 'SS compare' 'SS baseline' 'SS history' 'SS hist' \
+	'SS text' 'SS json' 'SS csv' 'SS prometheus' 'SS history database' 'SH EXIT STATUS'; do
+	check "man page has .$w" grep -qx ".$w" "$here/../dmr-stress.8"
+done
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
