@@ -119,6 +119,16 @@ t "report --format csv: header and row" 0 "^partial,state,test," -- "$tool" repo
 t "CSV has exactly two lines" 0 "^2$" -- sh -c "\"$tool\" report --format csv \"$data/results-unknown.golden\" | wc -l"
 t "report --format prometheus" 0 '^dmr_stress_latency_quantile_seconds\{op="all",quantile="0.99"\} 0.007340032$' -- \
 	"$tool" report --format prometheus "$data/results.golden"
+# The official client's parser, when installed (python3-prometheus-client).
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	t "Prometheus: the client library's parser reads every family" 0 "^25 families, 62 samples, counters ok$" -- \
+		sh -c "\"$tool\" report --format prometheus \"$data/results-regression.golden\" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families as p
+f = list(p(sys.stdin.read()))
+ok = all((x.type == \"counter\") == all(s.name.endswith(\"_total\") for s in x.samples) for x in f)
+print(len(f), \"families,\", sum(len(x.samples) for x in f), \"samples, counters\", \"ok\" if ok else \"wrong\")'"
+fi
 t "report --output FILE" 0 "" -- "$tool" report --format prometheus --output "$tmp/dmr.prom" "$data/results.golden"
 check "--output wrote the textfile" grep -q '^# TYPE dmr_stress_ios_total counter$' "$tmp/dmr.prom"
 t "report of a missing file names it" 3 "$tmp/missing: No such file or directory" -- "$tool" report "$tmp/missing"
