@@ -981,8 +981,19 @@ static int cmd_status(int argc, char **argv)
 static int load_src(struct run *run, const char *src)
 {
 	if (!src) {
+		char *p, *buf;
+		size_t len = 0;
+
 		if (!module_loaded())
 			return EXIT_KERNEL;
+		p = sysfs_path("stress_test_results");
+		buf = read_file(p, 1 << 20, &len);
+		free(p);
+		free(buf);
+		if (buf && len == 0) {
+			die_msg("stress_test_results is empty: no test has run since the module was loaded");
+			return EXIT_USAGE;
+		}
 		if (run_load(run, sysfs_root) < 0) {
 			die_msg("%s", dmr_err());
 			return EXIT_KERNEL;

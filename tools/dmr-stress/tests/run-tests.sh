@@ -266,6 +266,7 @@ arm() {
 rundb=$tmp/run.db
 start_fake
 t "status (idle)" 0 "^state idle, test none" -- "$tool" --sysfs "$sys" status
+t "report before any run: exit 3, says so" 3 "no test has run since the module was loaded" -- "$tool" --sysfs "$sys" report
 arm
 t "run: completes, PASS, exit 0" 0 "result PASS" -- \
 	"$tool" --sysfs "$sys" run --device /dev/mapper/remap0 --type randwrite --workers 2 \
