@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * In-kernel API of the dm-remap target, for dm-remap-stress.
+ *
+ * A handle refers to one "remap" target instance. It stays valid until
+ * dm_remap_put(), but once the table holding the target is destroyed
+ * (reload or remove) every call on it fails with -ENODEV or returns 0.
+ */
+#ifndef DM_REMAP_H
+#define DM_REMAP_H
+
+#include <linux/types.h>
+
+struct dm_remap_target;
+
+struct dm_remap_counters {
+	u64 reads;		/* bios mapped for read */
+	u64 writes;		/* bios mapped for write */
+	u64 spare_ios;		/* bios sent to the spare area */
+	u64 fast_path;		/* bios mapped without a lookup */
+	u64 lookups;		/* bios that needed a lookup */
+	u64 read_errors;
+	u64 write_errors;
+	u64 auto_remaps;
+	u64 remapped;		/* live remap entries */
+	u64 spare_blocks;	/* data blocks in the spare area */
+	u64 lost;		/* entries whose data could not be recovered */
+};
+
+/*
+ * The active remap target behind dm device @dev, which must map its whole
+ * length with one "remap" target. Referenced; ERR_PTR(-ENODEV) otherwise.
+ */
+struct dm_remap_target *dm_remap_get(dev_t dev);
+void dm_remap_put(struct dm_remap_target *rt);
+
+u32 dm_remap_block_size(struct dm_remap_target *rt);
+u64 dm_remap_nr_blocks(struct dm_remap_target *rt);
+
+/*
+ * Remap (or unremap) @n logical blocks, migrating their data; the metadata
+ * is durable when these return. *@done is set to the number of blocks
+ * handled before an error. -ENOSPC: spare area full; -ENODEV: the target
+ * is gone; -EINVAL: a block beyond the device. May sleep.
+ */
+int dm_remap_add_blocks(struct dm_remap_target *rt, const u64 *blocks,
+			unsigned int n, unsigned int *done);
+int dm_remap_remove_blocks(struct dm_remap_target *rt, const u64 *blocks,
+			   unsigned int n, unsigned int *done);
+
+bool dm_remap_block_is_remapped(struct dm_remap_target *rt, u64 block);
+void dm_remap_get_counters(struct dm_remap_target *rt,
+			   struct dm_remap_counters *c);
+
+#endif /* DM_REMAP_H */
