@@ -23,8 +23,9 @@ nullb() {	# nullb NAME SIZE_MB: a memory-backed null_blk device via configfs
 modprobe null_blk nr_devices=0 || { say "cannot load null_blk"; exit 1; }
 modprobe dm-mod
 nullb main "$main_mb" && nullb spare "$spare_mb" || { say "cannot create null_blk devices"; exit 1; }
-main=/dev/$(cat /sys/kernel/config/nullb/main/index | sed 's/^/nullb/')
-spare=/dev/$(cat /sys/kernel/config/nullb/spare/index | sed 's/^/nullb/')
+# 6.1 and later name the disk after the configfs item.
+main=/dev/main
+spare=/dev/spare
 say "main $main (${main_mb} MiB), spare $spare (${spare_mb} MiB), memory-backed null_blk"
 
 if ! modprobe dm-remap 2>/dev/null; then
