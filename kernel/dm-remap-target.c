@@ -1172,7 +1172,7 @@ static int parse_features(struct remap_c *rc, struct dm_arg_set *as)
 	r = dm_read_arg_group(_args, as, &nf, &ti->error);
 	if (r)
 		return r;
-	if (as->argc) {
+	if (as->argc != nf) {
 		ti->error = "Arguments after the feature arguments";
 		return -EINVAL;
 	}

@@ -6,22 +6,21 @@ set -uo pipefail
 KSFT_PASS=0
 KSFT_FAIL=1
 KSFT_SKIP=4
-_nbs=()
 _dms=()
 
 log() { echo "# $*"; }
 fail() { echo "not ok: $*" >&2; exit $KSFT_FAIL; }
 skip() { echo "SKIP: $*"; exit $KSFT_SKIP; }
 
+# Everything a test made goes at exit: tests run one at a time in a guest,
+# and nullb() runs in a subshell, so do not rely on bookkeeping.
 cleanup() {
-	local i
-	for ((i = ${#_dms[@]} - 1; i >= 0; i--)); do
-		dmsetup remove --retry "${_dms[i]}" 2>/dev/null
-	done
-	for i in "${_nbs[@]}"; do
-		[ -d "/sys/kernel/config/nullb/$i" ] || continue
-		echo 0 >"/sys/kernel/config/nullb/$i/power" 2>/dev/null
-		rmdir "/sys/kernel/config/nullb/$i"
+	local d
+	dmsetup remove_all --force >/dev/null 2>&1
+	for d in /sys/kernel/config/nullb/*/; do
+		[ -d "$d" ] || continue
+		echo 0 >"$d/power" 2>/dev/null
+		rmdir "$d"
 	done
 }
 trap cleanup EXIT
@@ -38,7 +37,6 @@ nullb() {
 	local name=$1 size=$2 d=/sys/kernel/config/nullb/$1 kv
 	shift 2
 	mkdir "$d" || return 1
-	_nbs+=("$name")
 	echo "$size" >"$d/size"
 	echo 1 >"$d/memory_backed"
 	for kv in "$@"; do echo "${kv#*=}" >"$d/${kv%%=*}" || return 1; done
@@ -66,3 +64,44 @@ sectors() { blockdev --getsz "$1"; }
 status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(3 + n) }'; }
 # named counter from the status line
 status_counter() { dmsetup status "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# remap_dev NAME MAIN SPARE [features...]: dm-remap over the whole MAIN and
+# SPARE devices
+remap_dev() {
+	local name=$1 main=$2 spare=$3
+	shift 3
+	local feat=""
+	[ $# -gt 0 ] && feat=" $# $*"
+	dm "$name" "0 $(sectors "$main") remap $main $spare 0 $(sectors "$spare")$feat"
+}
+
+# msg DEV ARGS...: dmsetup message, stderr kept in $MSG_ERR
+msg() {
+	local dev=$1
+	shift
+	MSG_ERR=$(dmsetup message "$dev" 0 "$@" 2>&1 >/tmp/msg.out)
+	local r=$?
+	cat /tmp/msg.out
+	return $r
+}
+
+remapped_count() { status_field "$1" 1 | cut -d/ -f1; }
+
+# expect_dmesg PATTERN: the kernel log since the last mark holds PATTERN
+mark_dmesg() { dmesg -c >/dev/null; }
+expect_dmesg() { dmesg | grep -q -- "$1" || fail "dmesg lacks '$1': $(dmesg | tail -3)"; }
+
+# Same random bytes to a device and a reference file, at 512-byte granularity.
+# write_both DEV REF SECTOR COUNT SEED
+write_both() {
+	local dev=$1 ref=$2 sec=$3 cnt=$4 seed=$5
+	awk -v s="$seed" -v n=$((cnt * 512)) 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%c", int(rand() * 256) }' \
+		>/tmp/wb.$$ 2>/dev/null
+	dd if=/tmp/wb.$$ of="$dev" bs=512 seek="$sec" count="$cnt" oflag=direct conv=notrunc 2>/dev/null || return 1
+	dd if=/tmp/wb.$$ of="$ref" bs=512 seek="$sec" count="$cnt" conv=notrunc 2>/dev/null
+	rm -f /tmp/wb.$$
+}
+
+same_content() {	# same_content DEV REF BYTES
+	cmp -n "$3" "$1" "$2" >/dev/null
+}

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every message and every message error.
+. "$(dirname "$0")/lib.sh"
+need_modules
+m=$(nullb nb_main 64) || fail "null_blk"
+s=$(nullb nb_spare 16) || fail "null_blk"
+remap_dev r "$m" "$s" || fail "create"
+blocks=$(($(sectors "$m") / 8))
+
+bad() {	# bad ERRNO-TEXT ARGS...
+	local want=$1
+	shift
+	mark_dmesg
+	msg r "$@" >/dev/null && fail "message accepted: $*"
+	echo "$MSG_ERR" | grep -q "$want" || fail "message '$*': want '$want', got '$MSG_ERR'"
+	dmesg | grep -q "remap" || fail "message '$*' refused without a kernel warning"
+	log "refused: $* ($want)"
+}
+
+bad "Invalid argument" frobnicate
+bad "Invalid argument" remap
+bad "Invalid argument" remap x
+bad "Invalid argument" remap 8 0
+bad "Invalid argument" remap 8 1 2
+bad "Invalid argument" remap $(sectors "$m")
+bad "Invalid argument" remap $(((blocks - 2) * 8)) 3
+bad "Invalid argument" unremap 1x
+bad "Invalid argument" list x
+bad "Invalid argument" list 0 0
+bad "Invalid argument" list 0 5000
+bad "Invalid argument" stats now
+bad "Invalid argument" clear_stats now
+
+msg r remap 80 10 || fail "remap 80 10: $MSG_ERR"
+[ "$(remapped_count r)" = 10 ] || fail "remapped count $(remapped_count r), want 10"
+msg r remap 80 10 || fail "remapping again is not idempotent"
+[ "$(remapped_count r)" = 10 ] || fail "remapping twice counted twice"
+out=$(msg r list) || fail "list"
+[ "$(echo "$out" | grep -c ' remapped$')" = 10 ] || fail "list: $out"
+echo "$out" | head -1 | grep -q "^10 " || fail "list does not start at block 10: $out"
+out=$(msg r list 15 3) || fail "list 15 3"
+[ "$(echo "$out" | wc -l)" = 4 ] && echo "$out" | tail -1 | grep -q "^more 18$" ||
+	fail "list paging: $out"
+dd if="$s" of=/dev/null bs=4096 count=1 2>/dev/null
+dd if=/dev/mapper/r of=/dev/null bs=4096 skip=10 count=10 iflag=direct 2>/dev/null
+out=$(msg r stats) || fail "stats"
+echo "$out" | grep -q "^spare_ios 10$" || fail "stats after 10 reads of remapped blocks: $out"
+echo "$out" | grep -q "^remapped 10$" || fail "stats: $out"
+msg r clear_stats || fail "clear_stats"
+msg r stats | grep -q "^reads 0$" || fail "clear_stats did not clear"
+msg r unremap 80 5 || fail "unremap"
+[ "$(remapped_count r)" = 5 ] || fail "after unremap: $(remapped_count r)"
+msg r unremap 0 || fail "unremapping a block that is not remapped"
+echo "ok: messages"
