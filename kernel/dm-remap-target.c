@@ -29,7 +29,7 @@
 
 /* Per-bio state. */
 struct remap_io {
-	struct bvec_iter iter;	/* as sent to main, for a retry */
+	struct bvec_iter iter;	/* logical sector and size, for the worker */
 	u8 epoch;
 	u8 flags;
 };
@@ -358,6 +358,8 @@ again:
 			pb->flags |= PB_CLEAR_LOST;
 	}
 	rcu_read_unlock();
+	pb->iter = bio->bi_iter;
+	pb->iter.bi_sector = sector;
 	this_cpu_inc(rc->pcpu->spare_ios);
 	bio_set_dev(bio, rc->spare_dev->bdev);
 	bio->bi_iter.bi_sector = remap_spare_sector(rc, REMAP_SPARE(v)) +

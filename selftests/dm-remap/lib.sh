@@ -105,3 +105,14 @@ write_both() {
 same_content() {	# same_content DEV REF BYTES
 	cmp -n "$3" "$1" "$2" >/dev/null
 }
+
+DIO=$(dirname "${BASH_SOURCE[0]}")/dio
+# pwrite_direct DEV OFFSET LEN: one O_DIRECT write of LEN bytes of 0x5a
+pwrite_direct() {
+	head -c "$3" /dev/zero | tr '\0' 'Z' >/tmp/pw.$$
+	"$DIO" write "$1" "$2" "$3" /tmp/pw.$$
+}
+# wblk DEV BLOCK FILE [COUNT]: O_DIRECT write of 4 KiB blocks from FILE
+wblk() { "$DIO" write "$1" $(($2 * 4096)) $((${4:-1} * 4096)) "$3"; }
+# rblk DEV BLOCK OUT [COUNT]: O_DIRECT read of 4 KiB blocks into OUT
+rblk() { "$DIO" read "$1" $(($2 * 4096)) $((${4:-1} * 4096)) "$3"; }

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Failed reads return EIO and are counted; the next write there is remapped.
+# Remapping an unreadable block marks it lost: reads fail until a whole
+# rewrite. no_auto_remap returns write errors.
+. "$(dirname "$0")/lib.sh"
+need_modules
+nb=$(nullb nb_base 16) || fail "null_blk"
+s=$(nullb nb_spare 8) || fail "null_blk"
+len=$(sectors "$nb")
+dm mainlin "0 1024 linear $nb 0
+1024 64 error
+1088 $((len - 1088)) linear $nb 1088" || fail "linear"
+dm r "0 $len remap /dev/mapper/mainlin $s 0 $(sectors "$s")" || fail "create"
+
+rblk /dev/mapper/r 128 /tmp/discard 1 && fail "read of a bad block succeeded"
+[ "$(status_field r 4)" -ge 1 ] || fail "read_errors not counted: $(dmsetup status r)"
+rblk /dev/mapper/r 0 /tmp/discard 128 || fail "good blocks unreadable"
+
+# Remap block 129 (unreadable): it is lost.
+msg r remap $((129 * 8)) || fail "remap"
+[ "$(status_field r 2)" = 1 ] || fail "lost count: $(dmsetup status r)"
+msg r list 129 1 | grep -q "^129 .* lost$" || fail "block 129 not lost: $(msg r list 129 1)"
+rblk /dev/mapper/r 129 /tmp/discard 1 && fail "read of a lost block succeeded"
+msg r unremap $((129 * 8)) >/dev/null && fail "unremap of a lost block accepted"
+# A partial write keeps it lost; a whole rewrite heals it.
+pwrite_direct /dev/mapper/r $((129 * 4096)) 512 || fail "partial write"
+rblk /dev/mapper/r 129 /tmp/discard 1 && fail "partial write healed a lost block"
+dd if=/dev/urandom of=/tmp/blk bs=4k count=1 2>/dev/null
+wblk /dev/mapper/r 129 /tmp/blk $(($(stat -c %s /tmp/blk) / 4096)) || fail "whole write"
+rblk /dev/mapper/r 129 /tmp/back 1 || fail "healed block unreadable"
+cmp /tmp/blk /tmp/back || fail "healed block holds wrong data"
+[ "$(status_field r 2)" = 0 ] || fail "lost count after rewrite: $(dmsetup status r)"
+
+# Block 128 failed a read; a write to it is remapped although main would
+# fail it anyway; the data reads back.
+before=$(status_field r 3)
+wblk /dev/mapper/r 128 /tmp/blk $(($(stat -c %s /tmp/blk) / 4096)) || fail "write to suspect block"
+[ "$(status_field r 3)" -gt "$before" ] || fail "write to a block whose read failed was not remapped"
+rblk /dev/mapper/r 128 /tmp/back 1 && cmp -s /tmp/blk /tmp/back ||
+	fail "suspect block data"
+
+dm_remove r
+dm r "0 $len remap /dev/mapper/mainlin $s 0 $(sectors "$s") 1 no_auto_remap" || fail "create no_auto_remap"
+wblk /dev/mapper/r 133 /tmp/blk $(($(stat -c %s /tmp/blk) / 4096)) && fail "no_auto_remap: a failing write succeeded"
+[ "$(status_field r 5)" -ge 1 ] || fail "write error not counted"
+echo "ok: read_errors"
