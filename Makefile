@@ -21,7 +21,7 @@ KVER ?= $(shell ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | \
 KDIR ?= /lib/modules/$(KVER)/build
 CHECKPATCH ?= $(DMR_CACHE)/ksrc/scripts/checkpatch.pl
 
-KERNEL_SRCS = $(wildcard kernel/*.c kernel/*.h)
+KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h))
 
 all: modules tools
 

@@ -1462,18 +1462,25 @@ static struct target_type remap_target = {
 /* ------------------------------------------------------------------ */
 /* In-kernel API (dm-remap.h) */
 
+/* The dm device @h maps whole, or 0 if it is not live or maps only a part. */
+static dev_t handle_whole_devt(struct dm_remap_target *h)
+{
+	struct remap_c *rc = h->rc;
+	struct gendisk *disk = dm_disk(dm_table_get_md(rc->ti->table));
+
+	if (READ_ONCE(rc->active) && rc->ti->begin == 0 &&
+	    rc->ti->len == get_capacity(disk))
+		return disk_devt(disk);
+	return 0;
+}
+
 struct dm_remap_target *dm_remap_get(dev_t dev)
 {
 	struct dm_remap_target *h, *found = ERR_PTR(-ENODEV);
 
 	mutex_lock(&remap_targets_lock);
 	list_for_each_entry(h, &remap_targets, node) {
-		struct remap_c *rc = h->rc;
-		struct mapped_device *md = dm_table_get_md(rc->ti->table);
-		struct gendisk *disk = dm_disk(md);
-
-		if (READ_ONCE(rc->active) && disk_devt(disk) == dev &&
-		    rc->ti->begin == 0 && rc->ti->len == get_capacity(disk)) {
+		if (dev && handle_whole_devt(h) == dev) {
 			kref_get(&h->kref);
 			found = h;
 			break;
@@ -1483,6 +1490,27 @@ struct dm_remap_target *dm_remap_get(dev_t dev)
 	return found;
 }
 EXPORT_SYMBOL_GPL(dm_remap_get);
+
+int dm_remap_find_only(dev_t *dev)
+{
+	struct dm_remap_target *h;
+	unsigned int n = 0;
+	dev_t d;
+
+	mutex_lock(&remap_targets_lock);
+	list_for_each_entry(h, &remap_targets, node) {
+		d = handle_whole_devt(h);
+		if (d && (!n || d != *dev)) {
+			*dev = d;
+			n++;
+		}
+	}
+	mutex_unlock(&remap_targets_lock);
+	if (!n)
+		return -ENODEV;
+	return n == 1 ? 0 : -ENOTUNIQ;
+}
+EXPORT_SYMBOL_GPL(dm_remap_find_only);
 
 void dm_remap_put(struct dm_remap_target *h)
 {

@@ -34,6 +34,12 @@ struct dm_remap_counters {
 struct dm_remap_target *dm_remap_get(dev_t dev);
 void dm_remap_put(struct dm_remap_target *rt);
 
+/*
+ * The device of the only dm device mapped whole by one "remap" target:
+ * 0 and *@dev set; -ENODEV if there is none, -ENOTUNIQ if there are several.
+ */
+int dm_remap_find_only(dev_t *dev);
+
 u32 dm_remap_block_size(struct dm_remap_target *rt);
 u64 dm_remap_nr_blocks(struct dm_remap_target *rt);
 
