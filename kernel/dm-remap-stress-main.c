@@ -257,7 +257,12 @@ static int parse_key(struct dmrs_params *p, unsigned int k, const char *v)
 	case K_DIST:
 		return parse_dist(v, &p->zipf_theta);
 	case K_CPUS:
-		if (cpulist_parse(v, p->cpus)) {
+		r = cpulist_parse(v, p->cpus);
+		if (r == -ERANGE) {
+			pr_warn("cpus=%s names a cpu beyond the last possible one\n", v);
+			return r;
+		}
+		if (r) {
 			pr_warn("cpus=%s is not a cpu list\n", v);
 			return -EINVAL;
 		}
@@ -982,7 +987,7 @@ static int do_baseline(char *s)
 		pr_warn("baseline: write save, clear, or a completed run's stress_test_results\n");
 		r = -EINVAL;
 	} else {
-		char *t = kasprintf(GFP_KERNEL, "%s\n", s);
+		char *t = kstrdup(s, GFP_KERNEL);	/* ends with its newline */
 
 		if (!t) {
 			r = -ENOMEM;

@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A run's life: progress while it runs, adjust, stop mid-run (drained,
+# stopped, incomplete), removal of the device refused while the run holds
+# it, write tests refused on claimed devices, rmmod mid-run, and the module
+# ready for the next run after each.
+. "$(dirname "$0")/lib.sh"
+need_stress
+setup_remap 128 16
+
+# Unset target with exactly one dm-remap device: that one.
+expect_wr OK stress_test_start "4 2 60000 qd=16"
+sleep 2
+[ "$(state)" = running ] || fail "state $(state) while running"
+[ "$(val partial)" = 1 ] && [ "$(val state)" = running ] || fail "live results not partial"
+[ "$(val target_dev)" = "$(dmsetup info -c --noheadings -o major,minor r0 | tr -d ' ')" ] ||
+	fail "auto target is not r0"
+i1=$(val ios $S/stress_test_status)
+[ "$(val inflight $S/stress_test_status)" -gt 0 ] || fail "nothing in flight"
+[ "$(val progress_pct $S/stress_test_status)" -lt 100 ] || fail "progress 100 % early"
+
+# The device is held: dmsetup remove is refused and the run goes on.
+dmsetup remove r0 2>/dev/null && fail "dmsetup remove succeeded during a run"
+[ -b "$DEV" ] || fail "$DEV gone"
+
+# Rate cap, effective immediately.
+expect_wr OK stress_test_adjust "rate=500"
+sleep 3
+r=$(val iops_1s $S/stress_test_status)
+[ "$r" -le 600 ] || fail "iops_1s $r after rate=500"
+expect_wr OK stress_test_adjust "rate=0 qd=2"
+sleep 2
+[ "$(val inflight $S/stress_test_status)" -le 4 ] || fail "inflight above 2 x 2 after qd=2"
+
+expect_wr OK stress_test_stop 1
+[ "$(state)" = stopped ] || fail "state $(state) right after stop returned"
+[ "$(val inflight $S/stress_test_status)" = 0 ] || fail "in flight after stop"
+[ "$(val state)" = stopped ] && [ "$(val result)" = FAIL ] || fail "stopped run: $(val state) $(val result)"
+[ "$(val failed_criteria)" = incomplete ] || fail "criteria $(val failed_criteria)"
+[ "$(val ios)" -ge "$i1" ] || fail "ios went down"
+check_consistent 4096
+expect_wr OK stress_test_stop 1		# idempotent
+
+# Two dm-remap devices and no target: ENODEV, nothing started.
+SP2=$(nullb spare2 16 blocksize=4096) && M2=$(nullb main2 16 blocksize=4096) || fail "null_blk 2"
+remap_dev r1 "$M2" "$SP2" || fail "dmsetup create r1"
+expect_wr ENODEV stress_test_start "1 1 100"
+expect_wr OK target r1
+run_pass "1 1 300"
+
+# Write tests open exclusively: a device claimed by dm (main of r0) is busy,
+# a plain device without force=1 is refused.
+expect_wr OK target "$MAIN"
+expect_wr EPERM stress_test_start "3 1 100"
+expect_wr EBUSY stress_test_start "3 1 100 force=1"
+run_pass "1 1 300"		# reading it is fine
+expect_wr OK target auto
+dm_remove r1 || fail "removing r1 after its run"
+
+# rmmod during a run stops it and waits; no leak, no splat (the harness
+# checks dmesg), and the module loads and runs again.
+expect_wr OK stress_test_start "4 4 60000 qd=32"
+sleep 2
+rmmod dm_remap_stress || fail "rmmod during a run"
+[ -d $S ] && fail "$S still there after rmmod"
+dmesg | grep -q "unloading: stopping the running test" || fail "rmmod did not say it stopped the run"
+modprobe dm-remap-stress || fail "reload"
+run_pass "1 1 300"
+dm_remove r0 || fail "r0 still busy after the runs"
+log "ok"

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every test type, on dm-remap and on plain null_blk, completes and PASSes
+# with results that agree with each other (ios = read + write = histogram =
+# per-CPU sum, bytes = ios x bs, iops = ios / elapsed) and with the block
+# layer's own count of completed I/O on the device.
+. "$(dirname "$0")/lib.sh"
+need_stress
+setup_remap 256 64
+PLAIN=$(nullb plain 128 blocksize=512) || fail "null_blk plain"
+
+disk_ios() {	# completed reads + writes of a block device, from sysfs
+	local mm
+	mm=$(stat -L -c '%t:%T' "$1") || return 1
+	awk '{ print $1 + $5 }' "/sys/dev/block/$((16#${mm%:*})):$((16#${mm#*:}))/stat"
+}
+
+names=(seq_read rand_read seq_write rand_write mixed remap_heavy)
+for dev in "$DEV" "$PLAIN"; do
+	expect_wr OK target "$dev"
+	for t in 0 1 2 3 4 5; do
+		extra="" bs=4096
+		[ "$dev" = "$PLAIN" ] && [ $t -ge 2 ] && extra="force=1"
+		[ "$dev" = "$PLAIN" ] && [ $t = 5 ] && { expect_wr EINVAL stress_test_start "5 1 100"; continue; }
+		[ $t = 5 ] && extra="remaps=500"
+		[ $t = 1 ] && [ "$dev" = "$PLAIN" ] && { extra="bs=512"; bs=512; }
+		[ $t = 3 ] && { extra="$extra bs=64k"; bs=65536; }
+		d0=$(disk_ios "$dev")
+		run_pass "$t 2 1500 qd=8 $extra"
+		d1=$(disk_ios "$dev")
+		[ "$(val test)" = "${names[t]}" ] || fail "type $t reported as $(val test)"
+		[ "$(val target)" = "$dev" ] || fail "target reported as $(val target)"
+		check_consistent $bs
+		[ $((d1 - d0)) -ge "$(val ios)" ] ||
+			fail "type $t on $dev: the device completed $((d1 - d0)) I/Os, the module counted $(val ios)"
+		case $t in
+		0 | 1) [ "$(val write_ios)" = 0 ] || fail "type $t wrote" ;;
+		2 | 3) [ "$(val read_ios)" = 0 ] || fail "type $t read" ;;
+		*) [ "$(val read_ios)" -gt 0 ] && [ "$(val write_ios)" -gt 0 ] || fail "type $t is not mixed" ;;
+		esac
+		log "type $t on $dev: $(val ios) I/Os, $(val iops) IOPS, p99 $(val lat_p99_ns) ns"
+	done
+done
+[ "$(val target_is_remap)" = 0 ] || fail "null_blk reported as dm-remap"
+
+# Remap-heavy: the remaps exist during the run and are gone after it; about
+# half of the I/O went to spare blocks (the target's own counters).
+expect_wr OK target r0
+run_pass "5 2 2000 remaps=1000 qd=8"
+[ "$(val remaps)" = 1000 ] || fail "remaps $(val remaps)"
+spare=$(val dm_spare_ios) ios=$(val ios)
+[ "$(remapped_count r0)" = 0 ] || fail "$(remapped_count r0) remaps left after the run"
+awk -v s="$spare" -v n="$ios" 'BEGIN { exit !(s >= 0.35 * n && s <= 0.65 * n) }' ||
+	fail "remap-heavy: $spare of $ios I/Os went to the spare area, not about half"
+grep -q 'remaps made for the run: 1000 of 1000' $S/comprehensive_report || fail "report lacks the remap count"
+grep -qE '^lookups +[0-9]+ +[0-9]+ +[1-9]' $S/comprehensive_report || fail "report shows no lookups"
+
+# Profiles: mixed sizes, bs reported as 0; zipf and cpus are accepted and echoed.
+run_pass "4 2 1500 profile=oltp qd=4"
+[ "$(val bs)" = 0 ] && [ "$(val profile)" = oltp ] || fail "profile run reports bs $(val bs), profile $(val profile)"
+check_consistent ""
+run_pass "1 2 1000 dist=zipf:1.2 cpus=0-1 rate=2000"
+[ "$(val dist)" = zipf:1.20 ] && [ "$(val cpus)" = 0-1 ] || fail "dist $(val dist), cpus $(val cpus)"
+awk -v i="$(val iops)" 'BEGIN { exit !(i <= 2000 * 1.05) }' || fail "rate=2000 gave $(val iops) IOPS"
+grep -q 'worker  0: cpu 0' $S/comprehensive_report && grep -q 'worker  1: cpu 1' $S/comprehensive_report ||
+	fail "workers not bound to cpus 0 and 1"
+log "ok"
