@@ -340,7 +340,8 @@ static u64 pick_zipf(struct dmrs_worker *w, u64 slots)
 			lo = mid + 1;
 	}
 	bin_len = max_t(u64, div_u64(slots, DMRS_ZIPF_BINS), 1);
-	bin = mix64(lo ^ run->p.seed) % DMRS_ZIPF_BINS;
+	/* an odd multiplier permutes the bins: rank -> scattered position */
+	bin = (lo * 713 + run->p.seed) % DMRS_ZIPF_BINS;
 	return min_t(u64, bin * bin_len + rng_below(&w->rng, bin_len), slots - 1);
 }
 
@@ -698,8 +699,13 @@ static void workers_region(struct dmrs_run *run)
 
 		w->first = (sector_t)((i * per * run->unit) >> SECTOR_SHIFT);
 		w->nr_sectors = (sector_t)((per * run->unit) >> SECTOR_SHIFT);
-		w->quota = ops ? div_u64(ops, nw) + (i < do_div(ops, nw) ? 1 : 0) : 0;
-		ops = run->p.ops;
+		w->quota = 0;
+		if (ops) {
+			u32 rem;
+			u64 q = div_u64_rem(ops, nw, &rem);
+
+			w->quota = q + (i < rem ? 1 : 0);
+		}
 		w->rng = mix64(run->p.seed ^ mix64(i + 1));
 		w->digest = mix64(i + 1);
 	}

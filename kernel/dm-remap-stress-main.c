@@ -223,11 +223,11 @@ static int parse_profile(const char *v, enum dmrs_profile *p)
 }
 
 enum { K_BS, K_QD, K_SEED, K_OPS, K_RWMIX, K_VERIFY, K_DIST, K_CPUS, K_RATE,
-	K_REMAPS, K_PROFILE, K_FORCE, NR_KEYS };
+	K_REMAPS, K_PROFILE, K_FORCE, K_KEEP_REMAPS, NR_KEYS };
 
 static const char *const key_names[NR_KEYS] = {
 	"bs", "qd", "seed", "ops", "rwmix", "verify", "dist", "cpus", "rate",
-	"remaps", "profile", "force",
+	"remaps", "profile", "force", "keep_remaps",
 };
 
 static int parse_key(struct dmrs_params *p, unsigned int k, const char *v)
@@ -253,6 +253,10 @@ static int parse_key(struct dmrs_params *p, unsigned int k, const char *v)
 	case K_FORCE:
 		r = parse_uint("force", v, 0, 1, &b);
 		p->force = b;
+		return r == -ERANGE ? -EINVAL : r;
+	case K_KEEP_REMAPS:
+		r = parse_uint("keep_remaps", v, 0, 1, &b);
+		p->keep_remaps = b;
 		return r == -ERANGE ? -EINVAL : r;
 	case K_DIST:
 		return parse_dist(v, &p->zipf_theta);
@@ -333,8 +337,9 @@ static int params_check(struct dmrs_params *p, const unsigned long *seen)
 			p->qd, p->workers, total_qd, DMRS_MAX_TOTAL_QD);
 		return -ERANGE;
 	}
-	if (test_bit(K_REMAPS, seen) && p->test != DMRS_REMAP_HEAVY) {
-		pr_warn("remaps= applies only to test type 5 (remap-heavy)\n");
+	if ((test_bit(K_REMAPS, seen) || test_bit(K_KEEP_REMAPS, seen)) &&
+	    p->test != DMRS_REMAP_HEAVY) {
+		pr_warn("remaps= and keep_remaps= apply only to test type 5 (remap-heavy)\n");
 		return -EINVAL;
 	}
 	if (test_bit(K_RWMIX, seen) && p->test != DMRS_MIXED &&
@@ -547,7 +552,7 @@ static void dmrs_ctl_fn(struct work_struct *work)
 			snprintf(run->fail_reason, sizeof(run->fail_reason),
 				 "the workers failed with %d", r);
 	}
-	if (remaps)
+	if (remaps && !run->p.keep_remaps)
 		dmrs_run_remaps_remove(run);
 	close_device(run);
 	dmrs_run_release_io(run);
@@ -638,6 +643,7 @@ static int check_buffers(struct dmrs_run *run, unsigned int qd)
 
 static int start_run(struct dmrs_run *run)
 {
+	struct dmrs_run *old = NULL;
 	int r;
 
 	set_sizes(run);
@@ -668,10 +674,7 @@ static int start_run(struct dmrs_run *run)
 	run->mem_bytes += (u64)run->p.workers * run->p.qd *
 			  (run->max_len + sizeof(struct dmrs_slot) + sizeof(struct bio) +
 			   DIV_ROUND_UP(run->max_len, PAGE_SIZE) * sizeof(struct bio_vec));
-	if (dmrs.run) {
-		flush_work(&dmrs.run->ctl_work);
-		dmrs_run_free(dmrs.run);
-	}
+	old = dmrs.run;
 	dmrs.run = run;
 	run->qd = run->p.qd;
 	run->rate = run->p.rate;
@@ -686,6 +689,14 @@ out:
 	mutex_unlock(&dmrs.lock);
 	if (run)
 		dmrs_run_free(run);
+	if (old) {
+		/*
+		 * Its controller has set the final state and is at most
+		 * returning; it takes dmrs.lock, so never flush under it.
+		 */
+		flush_work(&old->ctl_work);
+		dmrs_run_free(old);
+	}
 	return r;
 }
 

@@ -573,8 +573,9 @@ int dmrs_format_report(struct dmrs_run *run, const char *baseline,
 	if (run->before.valid && run->after.valid) {
 		report_counters(&o, run);
 		if (p->test == DMRS_REMAP_HEAVY)
-			emit(&o, "remaps made for the run: %u of %u\n",
-			     run->nr_remapped, p->remaps);
+			emit(&o, "remaps made for the run: %u of %u (%s)\n",
+			     run->nr_remapped, p->remaps,
+			     p->keep_remaps ? "kept" : "removed after it");
 	} else if (run->is_remap) {
 		emit(&o, "(counters are read when the run ends)\n");
 	} else {

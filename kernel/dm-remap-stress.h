@@ -95,6 +95,7 @@ struct dmrs_params {
 	bool cpus_set;
 	u64 rate;		/* IOPS cap, 0: none */
 	unsigned int remaps;
+	bool keep_remaps;	/* leave them in place after the run */
 	enum dmrs_profile profile;
 	unsigned int pressure_mb;	/* memory_pressure_test */
 };

@@ -84,12 +84,12 @@ bench_fio() {
 		done
 		# Histogram recording on vs off (module parameter).
 		for h in 1 0; do
-			echo $h >/sys/module/dm_remap_stress/parameters/record_latency 2>/dev/null ||
-				{ log "record_latency parameter missing"; break; }
+			echo $h >/sys/module/dm_remap_stress/parameters/record_histogram 2>/dev/null ||
+				{ log "record_histogram parameter missing"; break; }
 			set -- $(mod_run /dev/nullb0 "1 2 $((secs * 1000)) bs=4096 qd=32")
 			emit "kernel_randread_hist$h $r iops=$1"
 		done
-		echo 1 >/sys/module/dm_remap_stress/parameters/record_latency 2>/dev/null
+		echo 1 >/sys/module/dm_remap_stress/parameters/record_histogram 2>/dev/null
 	done
 }
 
@@ -103,8 +103,13 @@ bench_remap() {
 	sz=$(blockdev --getsz /dev/nullb0)
 	ssz=$(blockdev --getsz /dev/nullb1)
 	dmsetup create lin --table "0 $sz linear /dev/nullb0 0" || return 1
+	# Each remap device has its own spare area on nullb1 (sharing one would
+	# share its metadata): 64 MiB, 256 MiB, and the rest for 1,000,000.
+	local starts=(0 131072 655360) lens=(131072 524288 $((ssz - 655360))) i=0
 	for n in 0 10000 1000000; do
-		dmsetup create "remap$n" --table "0 $sz remap /dev/nullb0 /dev/nullb1 0 $ssz" || return 1
+		dmsetup create "remap$n" --table "0 $sz remap /dev/nullb0 /dev/nullb1 ${starts[i]} ${lens[i]}" ||
+			return 1
+		i=$((i + 1))
 		[ $n = 0 ] || bench_make_remaps "remap$n" "$n" || return 1
 	done
 	for r in $(seq 1 "$reps"); do
@@ -165,7 +170,9 @@ bench_make_remaps() {	# <dm name> <count>: <count> remaps spread uniformly
 	# target's exported API; ops=1 keeps the run itself negligible.
 	echo "5 1 1000 ops=1 remaps=$n keep_remaps=1" >$S/stress_test_start || return 1
 	while grep -qE '^state: (running|stopping)$' $S/stress_test_status; do sleep 1; done
-	dmsetup status "$name" | head -c 200 >&2; echo >&2
+	log "$name: $(dmsetup status "$name" | head -c 200)"
+	grep -q '^result: PASS$' $S/stress_test_results ||
+		{ log "making $n remaps failed: $(grep -E '^(state|fail_reason):' $S/stress_test_results | tr '\n' ' ')"; return 1; }
 }
 
 bench_spare_share() {	# share of I/O that went to spare blocks (0..1)

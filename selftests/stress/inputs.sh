@@ -62,6 +62,8 @@ ERANGE|1 1 100 dist=zipf:9
 EINVAL|1 1 100 cpus=x
 ERANGE|1 1 100 cpus=63
 EINVAL|1 1 100 remaps=10
+EINVAL|4 1 100 keep_remaps=1
+EINVAL|5 1 100 keep_remaps=2
 ERANGE|5 1 100 remaps=0
 EINVAL|1 1 100 profile=db
 EINVAL|1 1 100 profile=oltp bs=8192
