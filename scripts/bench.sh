@@ -19,7 +19,7 @@ secs=${BENCH_SECS:-5}
 # Generous: every case, every rep, plus creating 1,000,000 remaps.
 tmo=$((600 + reps * secs * 40))
 
-"$here/vmtest" --timeout "$tmo" --mem 4G "$@" -- \
+"$here/vmtest" --timeout "$tmo" --mem 8G "$@" -- \
 	env BENCH_REPS="$reps" BENCH_SECS="$secs" ${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
 	scripts/guest-bench.sh | tee "$raw"
 vrc=${PIPESTATUS[0]}
@@ -33,7 +33,12 @@ cases=$(awk '$1 == "BENCH" {
 			split($i, kv, "=")
 			if (kv[2] == "" || kv[2] !~ /^[0-9.eE+-]+$/) continue
 			k = c SUBSEP kv[1]
-			vals[k] = (k in vals) ? vals[k] "," kv[2] : kv[2]
+			# (awk creates vals[k] before the right side is evaluated)
+			if (k in seen)
+				vals[k] = vals[k] "," kv[2]
+			else
+				vals[k] = kv[2]
+			seen[k] = 1
 		}
 	}
 	END {

@@ -23,7 +23,13 @@ has_group() { [[ " $groups " == *" $1 "* ]]; }
 # ---------------------------------------------------------------- helpers
 
 nullb_reset() {		# nullb_reset <module params...>
+	local d
 	dmsetup remove_all >/dev/null 2>&1
+	for d in /sys/kernel/config/nullb/*/; do
+		[ -d "$d" ] || continue
+		echo 0 >"$d/power"
+		rmdir "$d"
+	done
 	grep -q '^dm_remap_stress ' /proc/modules && rmmod dm_remap_stress
 	grep -q '^dm_remap ' /proc/modules && rmmod dm_remap
 	grep -q '^null_blk ' /proc/modules && rmmod null_blk
@@ -96,18 +102,23 @@ bench_fio() {
 # ------------------------------ 2. dm-remap vs dm-linear on null_blk
 bench_remap() {
 	local r sz ssz n rw t
-	# main 8 GiB, spare 5 GiB (room for 1,000,000 4 KiB remaps + metadata).
-	nullb_reset nr_devices=2 irqmode=0 gb=8 queue_mode=2 submit_queues=2
+	# main 8 GiB, not memory-backed; the spare must keep what is written
+	# (metadata, migrated blocks): memory-backed, 6 GiB, room for
+	# 1,000,000 4 KiB remaps plus metadata, only written pages use memory.
+	nullb_reset nr_devices=1 irqmode=0 gb=8 queue_mode=2 submit_queues=2
+	local c=/sys/kernel/config/nullb/spare
+	mkdir $c && echo 6144 >$c/size && echo 1 >$c/memory_backed && echo 2 >$c/submit_queues &&
+		echo 1 >$c/power || { log "memory-backed spare null_blk failed"; return 1; }
 	modprobe dm-remap || { log "dm-remap missing"; return 1; }
 	modprobe dm-remap-stress || return 1
 	sz=$(blockdev --getsz /dev/nullb0)
-	ssz=$(blockdev --getsz /dev/nullb1)
+	ssz=$(blockdev --getsz /dev/spare)
 	dmsetup create lin --table "0 $sz linear /dev/nullb0 0" || return 1
-	# Each remap device has its own spare area on nullb1 (sharing one would
+	# Each remap device has its own spare area on the spare (sharing one would
 	# share its metadata): 64 MiB, 256 MiB, and the rest for 1,000,000.
 	local starts=(0 131072 655360) lens=(131072 524288 $((ssz - 655360))) i=0
 	for n in 0 10000 1000000; do
-		dmsetup create "remap$n" --table "0 $sz remap /dev/nullb0 /dev/nullb1 ${starts[i]} ${lens[i]}" ||
+		dmsetup create "remap$n" --table "0 $sz remap /dev/nullb0 /dev/spare ${starts[i]} ${lens[i]}" ||
 			return 1
 		i=$((i + 1))
 		[ $n = 0 ] || bench_make_remaps "remap$n" "$n" || return 1
