@@ -11,7 +11,7 @@ log "spare capacity: $cap blocks"
 [ "$cap" -gt 0 ] && [ "$cap" -lt 256 ] || fail "capacity $cap of a 1 MiB spare"
 mark_dmesg
 msg r remap 0 $((cap + 10)) >/dev/null && fail "remapping more than the spare holds succeeded"
-echo "$MSG_ERR" | grep -q "No space left" || fail "want ENOSPC, got: $MSG_ERR"
+grep -q "No space left" <<<"$MSG_ERR" || fail "want ENOSPC, got: $MSG_ERR"
 expect_dmesg "spare area full after $cap of $((cap + 10)) blocks"
 [ "$(remapped_count r)" = "$cap" ] || fail "remapped $(remapped_count r), want $cap"
 msg r remap $(((cap + 20) * 8)) >/dev/null && fail "remap into a full spare succeeded"

@@ -89,7 +89,7 @@ remapped_count() { status_field "$1" 1 | cut -d/ -f1; }
 
 # expect_dmesg PATTERN: the kernel log since the last mark holds PATTERN
 mark_dmesg() { dmesg -c >/dev/null; }
-expect_dmesg() { dmesg | grep -q -- "$1" || fail "dmesg lacks '$1': $(dmesg | tail -3)"; }
+expect_dmesg() { grep -q -- "$1" <<<"$(dmesg)" || fail "dmesg lacks '$1': $(dmesg | tail -3)"; }
 
 # Same random bytes to a device and a reference file, at 512-byte granularity.
 # write_both DEV REF SECTOR COUNT SEED

@@ -13,8 +13,8 @@ bad() {	# bad ERRNO-TEXT ARGS...
 	shift
 	mark_dmesg
 	msg r "$@" >/dev/null && fail "message accepted: $*"
-	echo "$MSG_ERR" | grep -q "$want" || fail "message '$*': want '$want', got '$MSG_ERR'"
-	dmesg | grep -q "remap" || fail "message '$*' refused without a kernel warning"
+	grep -q -- "$want" <<<"$MSG_ERR" || fail "message '$*': want '$want', got '$MSG_ERR'"
+	grep -q -- "remap" <<<"$(dmesg)" || fail "message '$*' refused without a kernel warning"
 	log "refused: $* ($want)"
 }
 
@@ -45,8 +45,8 @@ out=$(msg r list 15 3) || fail "list 15 3"
 dd if="$s" of=/dev/null bs=4096 count=1 2>/dev/null
 dd if=/dev/mapper/r of=/dev/null bs=4096 skip=10 count=10 iflag=direct 2>/dev/null
 out=$(msg r stats) || fail "stats"
-echo "$out" | grep -q "^spare_ios 10$" || fail "stats after 10 reads of remapped blocks: $out"
-echo "$out" | grep -q "^remapped 10$" || fail "stats: $out"
+grep -q "^spare_ios 10$" <<<"$out" || fail "stats after 10 reads of remapped blocks: $out"
+grep -q "^remapped 10$" <<<"$out" || fail "stats: $out"
 msg r clear_stats || fail "clear_stats"
 msg r stats | grep -q "^reads 0$" || fail "clear_stats did not clear"
 msg r unremap 80 5 || fail "unremap"

@@ -63,7 +63,7 @@ expect_wr OK stress_test_start "4 4 60000 qd=32"
 sleep 2
 rmmod dm_remap_stress || fail "rmmod during a run"
 [ -d $S ] && fail "$S still there after rmmod"
-dmesg | grep -q "unloading: stopping the running test" || fail "rmmod did not say it stopped the run"
+grep -q -- "unloading: stopping the running test" <<<"$(dmesg)" || fail "rmmod did not say it stopped the run"
 modprobe dm-remap-stress || fail "reload"
 run_pass "1 1 300"
 dm_remove r0 || fail "r0 still busy after the runs"

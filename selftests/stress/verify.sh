@@ -23,7 +23,7 @@ wait_done 60
 [ "$(val result)" = FAIL ] || fail "corruption not caught: result $(val result)"
 m=$(val verify_mismatches)
 [ "$m" -gt 0 ] || fail "no mismatch counted"
-echo "$(val failed_criteria)" | grep -q verify_mismatches || fail "criteria $(val failed_criteria)"
+grep -q verify_mismatches <<<"$(val failed_criteria)" || fail "criteria $(val failed_criteria)"
 first=$(val first_mismatch_sectors)
 [ "$first" != none ] || fail "no mismatching sector named"
 for s in $first; do [ "$s" -lt $((16 * 2048)) ] || fail "sector $s beyond the device"; done
