@@ -432,7 +432,9 @@ static void submit_op(struct dmrs_worker *w, const struct dmrs_pending *op,
 				run->gen[u] = 1;
 		stamp_slot(run, s);
 	}
-	bio_reset(s->bio, run->bdev, s->write ? REQ_OP_WRITE : REQ_OP_READ);
+	/* Like O_DIRECT: sync writes are not throttled by writeback (wbt). */
+	bio_reset(s->bio, run->bdev,
+		  s->write ? REQ_OP_WRITE | REQ_SYNC | REQ_IDLE : REQ_OP_READ);
 	for (i = 0; left; i++) {
 		u32 n = min_t(u32, left, PAGE_SIZE);
 
