@@ -40,10 +40,32 @@ struct remap_ent {
 	u64 val;	/* REMAP_SPARE() and flags; READ_ONCE/WRITE_ONCE */
 };
 
+/* A region's remapped blocks as a bitmap, with the set bits before each word. */
+struct remap_rbm {
+	u64 bits[(1 << REMAP_REGION_SHIFT) / 64];
+	u16 before[(1 << REMAP_REGION_SHIFT) / 64];
+};
+
+/*
+ * Lookup index of a large map: region r's entries are e[first[r]] up to
+ * e[first[r + 1]]; a region with many entries also has a bitmap, so the
+ * position of a block is a popcount instead of a search.
+ */
+struct remap_index {
+	struct rcu_head rcu;
+	u64 nr_regions;
+	u64 *first;		/* nr_regions + 1 */
+	u32 *dense;		/* per region: rbm[] slot or REMAP_NO_RBM */
+	struct remap_rbm *rbm;
+};
+
+#define REMAP_NO_RBM	U32_MAX
+
 /* Sorted by block, replaced whole under RCU when entries come or go. */
 struct remap_map {
 	struct rcu_head rcu;
 	u64 nr;
+	struct remap_index *idx;	/* NULL: small map (or no memory) */
 	struct remap_ent e[];
 };
 

@@ -16,6 +16,7 @@
 #include <linux/sort.h>
 #include <linux/delay.h>
 #include <linux/blkdev.h>
+#include <linux/sched/mm.h>
 
 #include "dm-remap-internal.h"
 #include "compat.h"
@@ -26,6 +27,9 @@
 #define REMAP_MAX_SUSPECT	65536
 #define REMAP_LIST_DEFAULT	64
 #define REMAP_LIST_MAX		4096
+#define REMAP_INDEX_MIN		4096	/* entries from which maps get an index */
+#define REMAP_RBM_MIN		64	/* entries from which a region gets a bitmap */
+#define REMAP_REGION_BLOCKS	BIT(REMAP_REGION_SHIFT)
 
 /* Per-bio state. */
 struct remap_io {
@@ -46,11 +50,33 @@ static DEFINE_MUTEX(remap_targets_lock);
 /* ------------------------------------------------------------------ */
 /* Lookup */
 
-/* Index of the first entry with block >= @block. */
-static u64 map_lower_bound(struct remap_map *map, u64 block)
+/*
+ * Index of the first entry with block >= @block; *@found tells whether it
+ * is @block's. A region bitmap answers without touching the entries.
+ */
+static u64 map_search(struct remap_map *map, u64 block, bool *found)
 {
-	u64 lo = 0, hi = map->nr;
+	struct remap_index *idx = map->idx;
+	u64 lo = 0, hi = map->nr, r;
 
+	if (idx) {
+		r = block >> REMAP_REGION_SHIFT;
+		if (r >= idx->nr_regions) {
+			*found = false;
+			return map->nr;
+		}
+		lo = idx->first[r];
+		hi = idx->first[r + 1];
+		if (idx->dense[r] != REMAP_NO_RBM) {
+			struct remap_rbm *m = &idx->rbm[idx->dense[r]];
+			unsigned int off = block & (REMAP_REGION_BLOCKS - 1);
+			u64 bits = m->bits[off / 64];
+
+			*found = bits & BIT_ULL(off % 64);
+			return lo + m->before[off / 64] +
+			       hweight64(bits & (BIT_ULL(off % 64) - 1));
+		}
+	}
 	while (lo < hi) {
 		u64 mid = lo + (hi - lo) / 2;
 
@@ -59,14 +85,23 @@ static u64 map_lower_bound(struct remap_map *map, u64 block)
 		else
 			hi = mid;
 	}
+	*found = lo < map->nr && map->e[lo].block == block;
 	return lo;
+}
+
+static u64 map_lower_bound(struct remap_map *map, u64 block)
+{
+	bool found;
+
+	return map_search(map, block, &found);
 }
 
 static struct remap_ent *map_find(struct remap_map *map, u64 block)
 {
-	u64 i = map_lower_bound(map, block);
+	bool found;
+	u64 i = map_search(map, block, &found);
 
-	return i < map->nr && map->e[i].block == block ? &map->e[i] : NULL;
+	return found ? &map->e[i] : NULL;
 }
 
 static struct remap_map *map_locked(struct remap_c *rc)
@@ -78,18 +113,100 @@ static struct remap_map *map_alloc(u64 nr)
 {
 	struct remap_map *map = kvmalloc(struct_size(map, e, nr), GFP_KERNEL);
 
-	if (map)
+	if (map) {
 		map->nr = nr;
+		map->idx = NULL;
+	}
 	return map;
+}
+
+/* Entries of the region starting at e[@i]. */
+static u64 region_run(struct remap_map *map, u64 i)
+{
+	u64 r = map->e[i].block >> REMAP_REGION_SHIFT, j = i;
+
+	while (j < map->nr && map->e[j].block >> REMAP_REGION_SHIFT == r)
+		j++;
+	return j - i;
+}
+
+/*
+ * Build the lookup index of a large map. Bitmaps only for regions with at
+ * least REMAP_RBM_MIN entries: they cost at most a sixth of the entries'
+ * memory. Without memory the map is searched whole, only slower.
+ */
+static void map_index(struct remap_c *rc, struct remap_map *map)
+{
+	u64 nr_regions = rc->nr_regions, nr_rbm = 0, i, n, r = 0, k;
+	struct remap_index *idx;
+	size_t size;
+
+	if (map->nr < REMAP_INDEX_MIN)
+		return;
+	for (i = 0; i < map->nr; i += n) {
+		n = region_run(map, i);
+		nr_rbm += n >= REMAP_RBM_MIN;
+	}
+	size = size_add(sizeof(*idx), array_size(nr_regions + 1, sizeof(u64)));
+	size = size_add(size, array_size(round_up(nr_regions, 2), sizeof(u32)));
+	size = size_add(size, array_size(nr_rbm, sizeof(struct remap_rbm)));
+	idx = kvzalloc(size, GFP_KERNEL);
+	if (!idx)
+		return;
+	idx->nr_regions = nr_regions;
+	idx->first = (u64 *)(idx + 1);
+	idx->dense = (u32 *)(idx->first + nr_regions + 1);
+	idx->rbm = (struct remap_rbm *)(idx->dense + round_up(nr_regions, 2));
+
+	nr_rbm = 0;
+	for (i = 0; i < map->nr; i += n) {
+		u64 reg = map->e[i].block >> REMAP_REGION_SHIFT;
+		struct remap_rbm *m;
+
+		n = region_run(map, i);
+		while (r <= reg) {
+			idx->dense[r] = REMAP_NO_RBM;
+			idx->first[r++] = i;
+		}
+		if (n < REMAP_RBM_MIN)
+			continue;
+		m = &idx->rbm[nr_rbm];
+		idx->dense[reg] = nr_rbm++;
+		for (k = i; k < i + n; k++) {
+			unsigned int off = map->e[k].block & (REMAP_REGION_BLOCKS - 1);
+
+			m->bits[off / 64] |= BIT_ULL(off % 64);
+		}
+		for (k = 1; k < ARRAY_SIZE(m->bits); k++)
+			m->before[k] = m->before[k - 1] + hweight64(m->bits[k - 1]);
+	}
+	for (; r <= nr_regions; r++) {
+		if (r < nr_regions)
+			idx->dense[r] = REMAP_NO_RBM;
+		idx->first[r] = map->nr;
+	}
+	map->idx = idx;
+}
+
+static void map_free(struct remap_map *map)
+{
+	if (map) {
+		kvfree(map->idx);
+		kvfree(map);
+	}
 }
 
 static void map_publish(struct remap_c *rc, struct remap_map *map)
 {
-	struct remap_map *old = rcu_replace_pointer(rc->map, map,
-						    lockdep_is_held(&rc->lock));
+	struct remap_map *old;
 
-	if (old)
+	map_index(rc, map);
+	old = rcu_replace_pointer(rc->map, map, lockdep_is_held(&rc->lock));
+	if (old) {
+		if (old->idx)
+			kvfree_rcu(old->idx, rcu);
 		kvfree_rcu(old, rcu);
+	}
 }
 
 static void region_add(struct remap_c *rc, u64 block, int delta)
@@ -195,7 +312,7 @@ int remap_build_map(struct remap_c *rc)
 	map_publish(rc, map);
 	return 0;
 invalid:
-	kvfree(map);
+	map_free(map);
 	return -EINVAL;
 }
 
@@ -214,8 +331,12 @@ static long inflight(struct remap_c *rc, unsigned int epoch)
 
 /*
  * Wait for every bio mapped before the caller published its busy entries.
- * A mapper that read the old epoch counted itself there inside an RCU
- * read section; one that read the new epoch also sees the new entries.
+ * A mapper reads the epoch, counts itself there and looks at the map in
+ * one RCU-sched read section (preemption off: cheaper than rcu_read_lock()
+ * on preemptible kernels), with no barrier of its own: synchronize_rcu()
+ * orders it. A section that ends before the grace period does has its
+ * count seen below; one that starts after the grace period began sees the
+ * new epoch and, through its acquire load, the new entries.
  */
 static void remap_drain(struct remap_c *rc)
 {
@@ -270,7 +391,7 @@ static bool hold_if_busy(struct remap_c *rc, struct bio *bio, u64 block)
 	bool held = false;
 
 	spin_lock_irqsave(&rc->defer_lock, flags);
-	ent = map_find(rcu_dereference(rc->map), block);
+	ent = map_find(rcu_dereference_sched(rc->map), block);
 	if (ent && (READ_ONCE(ent->val) & REMAP_BUSY)) {
 		bio_list_add(&rc->waiting, bio);
 		held = true;
@@ -291,36 +412,36 @@ static void uncount(struct remap_c *rc, struct remap_io *pb)
  * Send @bio to main or to its spare block. With @may_split, a bio that
  * crosses into a remapped block is cut there (dm resubmits the rest).
  */
-static int remap_route(struct remap_c *rc, struct bio *bio, bool may_split)
+static int remap_route(struct remap_c *rc, struct bio *bio,
+		       struct remap_io *pb, bool may_split)
 {
-	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	sector_t sector = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 	sector_t mask = remap_block_sectors(rc) - 1;
 	bool write = op_is_write(bio_op(bio));
 	bool discard = bio_op(bio) == REQ_OP_DISCARD;
 	u64 first = remap_block(rc, sector), last, next, v;
 	struct remap_map *map;
+	bool found;
 	u64 i;
 
 	last = remap_block(rc, sector + max(bio_sectors(bio), 1U) - 1);
-	pb->flags = 0;
-	rcu_read_lock();
+	rcu_read_lock_sched();
 again:
-	pb->epoch = READ_ONCE(rc->epoch) & 1;
+	/* Pairs with remap_drain(): entries published before the epoch. */
+	pb->epoch = smp_load_acquire(&rc->epoch) & 1;
 	this_cpu_inc(rc->pcpu->inflight[pb->epoch]);
 	pb->flags |= PB_COUNTED;
-	/* Count ourselves before looking: pairs with remap_drain(). */
-	smp_mb();
 
 	if (region_clear(rc, first, last)) {
 		this_cpu_inc(rc->pcpu->fast_path);
 		goto to_main;
 	}
 	this_cpu_inc(rc->pcpu->lookups);
-	map = rcu_dereference(rc->map);
-	i = map_lower_bound(map, first);
-	if (i == map->nr || map->e[i].block != first) {
-		next = i < map->nr ? map->e[i].block : U64_MAX;
+	map = rcu_dereference_sched(rc->map);
+	i = map_search(map, first, &found);
+	if (!found) {
+		/* Only a bio of several blocks needs the next entry. */
+		next = last > first && i < map->nr ? map->e[i].block : U64_MAX;
 		if (next <= last && may_split) {
 			dm_accept_partial_bio(bio, (next << rc->block_shift) - sector);
 			last = next - 1;
@@ -336,7 +457,7 @@ again:
 	if (v & REMAP_BUSY) {
 		uncount(rc, pb);
 		if (hold_if_busy(rc, bio, first)) {
-			rcu_read_unlock();
+			rcu_read_unlock_sched();
 			return ROUTE_HELD;
 		}
 		goto again;
@@ -344,20 +465,20 @@ again:
 	if (discard) {
 		/* The spare block keeps its data; discards are only hints. */
 		uncount(rc, pb);
-		rcu_read_unlock();
+		rcu_read_unlock_sched();
 		bio_endio(bio);
 		return ROUTE_HELD;
 	}
 	if (v & REMAP_LOST) {
 		if (!write) {
 			uncount(rc, pb);
-			rcu_read_unlock();
+			rcu_read_unlock_sched();
 			return ROUTE_KILL;
 		}
 		if (!(sector & mask) && bio_sectors(bio) == mask + 1)
 			pb->flags |= PB_CLEAR_LOST;
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	pb->iter = bio->bi_iter;
 	pb->iter.bi_sector = sector;
 	this_cpu_inc(rc->pcpu->spare_ios);
@@ -368,7 +489,7 @@ again:
 	return ROUTE_REMAPPED;
 
 to_main:
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	bio_set_dev(bio, rc->main_dev->bdev);
 	bio->bi_iter.bi_sector = sector;
 	pb->iter = bio->bi_iter;
@@ -382,6 +503,7 @@ to_main:
 	return ROUTE_REMAPPED;
 }
 
+/* Never sleeps: bios that must wait are parked (DM_TARGET_NOWAIT). */
 static int remap_map(struct dm_target *ti, struct bio *bio)
 {
 	struct remap_c *rc = ti->private;
@@ -398,7 +520,7 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 	else
 		this_cpu_inc(rc->pcpu->reads);
 
-	switch (remap_route(rc, bio, true)) {
+	switch (remap_route(rc, bio, pb, true)) {
 	case ROUTE_REMAPPED:
 		return DM_MAPIO_REMAPPED;
 	case ROUTE_KILL:
@@ -411,6 +533,7 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 /* Bios that waited for a migration go through the routing again. */
 static void release_waiting(struct remap_c *rc)
 {
+	struct remap_io *pb;
 	struct bio_list list;
 	struct bio *bio;
 	unsigned long flags;
@@ -421,7 +544,9 @@ static void release_waiting(struct remap_c *rc)
 	spin_unlock_irqrestore(&rc->defer_lock, flags);
 
 	while ((bio = bio_list_pop(&list))) {
-		switch (remap_route(rc, bio, false)) {
+		pb = dm_per_bio_data(bio, sizeof(*pb));
+		pb->flags = 0;
+		switch (remap_route(rc, bio, pb, false)) {
 		case ROUTE_REMAPPED:
 			submit_bio_noacct(bio);
 			break;
@@ -954,9 +1079,12 @@ static void remap_worker(struct work_struct *work)
 	struct remap_c *rc = container_of(work, struct remap_c, worker);
 	struct bio_list fw, cl;
 	unsigned long flags;
+	unsigned int noio;
 	struct bio *bio;
 	void *buf;
 
+	/* Writes wait for us: no allocation here may wait for writeback. */
+	noio = memalloc_noio_save();
 	spin_lock_irqsave(&rc->defer_lock, flags);
 	fw = rc->failed_writes;
 	cl = rc->clear_lost;
@@ -970,6 +1098,7 @@ static void remap_worker(struct work_struct *work)
 	vfree(buf);
 	while ((bio = bio_list_pop(&cl)))
 		finish(bio, clear_lost(rc, bio));
+	memalloc_noio_restore(noio);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1241,7 +1370,7 @@ static void remap_free(struct remap_c *rc)
 	bioset_exit(&rc->bs);
 	if (rc->io_client)
 		dm_io_client_destroy(rc->io_client);
-	kvfree(rcu_dereference_protected(rc->map, 1));
+	map_free(rcu_dereference_protected(rc->map, 1));
 	kvfree(rc->region_cnt);
 	free_percpu(rc->pcpu);
 	remap_md_free(rc);
@@ -1444,6 +1573,7 @@ static void remap_resume(struct dm_target *ti)
 static struct target_type remap_target = {
 	.name		 = "remap",
 	.version	 = {1, 0, 0},
+	.features	 = DM_TARGET_NOWAIT,
 	.module		 = THIS_MODULE,
 	.ctr		 = remap_ctr,
 	.dtr		 = remap_dtr,
