@@ -19,7 +19,12 @@ secs=${BENCH_SECS:-5}
 # Generous: every case, every rep, plus creating 1,000,000 remaps.
 tmo=$((600 + reps * secs * 40))
 
-"$here/vmtest" --timeout "$tmo" --mem 8G "$@" -- \
+# tsc=reliable: TCG's TSC is one host clock, but the guest's boot-time sync
+# check fails under emulation and falls back to the HPET, whose every read
+# traps to QEMU under its global lock: a third of all CPU time at these
+# rates, in the module's timestamps and in fio's alike (measured,
+# Documentation/benchmark.rst).
+"$here/vmtest" --timeout "$tmo" --mem 8G --append tsc=reliable "$@" -- \
 	env BENCH_REPS="$reps" BENCH_SECS="$secs" ${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
 	scripts/guest-bench.sh | tee "$raw"
 vrc=${PIPESTATUS[0]}
@@ -70,9 +75,12 @@ jq -n --argjson c "$cases" --arg kver "$kver" --arg date "$(date -u +%Y-%m-%dT%H
 				ratio(m("remap0_randwrite"; "iops"); m("linear_randwrite"; "iops"))),
 			remap10k_vs_linear: lower(ratio(m("remap10000_randread"; "iops"); m("linear_randread"; "iops"));
 				ratio(m("remap10000_randwrite"; "iops"); m("linear_randwrite"; "iops"))),
-			remap1m_vs_linear: lower(ratio(m("remap1000000_randread"; "iops"); m("linear_randread"; "iops"));
-				ratio(m("remap1000000_randwrite"; "iops"); m("linear_randwrite"; "iops")))
+			remap1m_vs_linear: lower(ratio(m("remap1000000_randread"; "iops"); m("linear_stacked_randread"; "iops"));
+				ratio(m("remap1000000_randwrite"; "iops"); m("linear_stacked_randwrite"; "iops")))
 		},
+		baselines: {remap0_vs_linear: "linear", remap10k_vs_linear: "linear",
+			remap1m_vs_linear: "linear_stacked"},
+		guest: {cpus: 2, clocksource: "tsc (tsc=reliable)"},
 		goals: {kernel_vs_fio_randread: 3, kernel_vs_fio_randwrite: 3, hist_on_vs_off: 0.98,
 			remap0_vs_linear: 0.97, remap1m_vs_linear: 0.95},
 		cases: $c
@@ -86,10 +94,10 @@ jq -n --argjson c "$cases" --arg kver "$kver" --arg date "$(date -u +%Y-%m-%dT%H
 	jq -r '.cases | to_entries[] | .key as $c | .value | to_entries[] |
 		"| \($c) | \(.key) | \(.value.median) | \(.value.min) | \(.value.max) |"' "$out/bench.json" | sort
 	echo
-	echo "| ratio | value | goal |"
-	echo "|---|---:|---:|"
-	jq -r '.goals as $g | .ratios | to_entries[] |
-		"| \(.key) | \(.value // "n/a") | \(if $g[.key] then ">= \($g[.key])" else "" end) |"' "$out/bench.json"
+	echo "| ratio | value | goal | baseline |"
+	echo "|---|---:|---:|---|"
+	jq -r '.goals as $g | .baselines as $b | .ratios | to_entries[] |
+		"| \(.key) | \(.value // "n/a") | \(if $g[.key] then ">= \($g[.key])" else "" end) | \($b[.key] // "") |"' "$out/bench.json"
 } >"$out/bench.md"
 cat "$out/bench.md"
 echo "bench: results in $out" >&2

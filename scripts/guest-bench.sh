@@ -69,6 +69,16 @@ mod_run() {
 		END { print i, a, b }' /tmp/bench-results
 }
 
+# rotate N ITEM...: the items, starting at item N mod their count, so that
+# every case runs first, second, ... equally often across the reps.
+rotate() {
+	local n=$1 i
+	shift
+	for i in $(seq 0 $(($# - 1))); do
+		echo "${@:$(( (n + i) % $# + 1 )):1}"
+	done
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # ------------------------------------------------ 1. generator vs fio
@@ -81,15 +91,18 @@ bench_fio() {
 			t=1
 			[ $rw = randwrite ] && t=3
 			# fio: the better of io_uring and libaio, each run measured.
-			for engine in io_uring libaio; do
+			for engine in $(rotate "$r" io_uring libaio kernel); do
+				if [ $engine = kernel ]; then
+					set -- $(mod_run /dev/nullb0 "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
+					emit "kernel_$rw $r iops=$1"
+					continue
+				fi
 				set -- $(fio_run /dev/nullb0 $rw $engine 32 2 "$secs")
 				emit "fio_${rw}_$engine $r iops=$1"
 			done
-			set -- $(mod_run /dev/nullb0 "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
-			emit "kernel_$rw $r iops=$1"
 		done
 		# Histogram recording on vs off (module parameter).
-		for h in 1 0; do
+		for h in $(rotate "$r" 1 0); do
 			echo $h >/sys/module/dm_remap_stress/parameters/record_histogram 2>/dev/null ||
 				{ log "record_histogram parameter missing"; break; }
 			set -- $(mod_run /dev/nullb0 "1 2 $((secs * 1000)) bs=4096 qd=32")
@@ -100,39 +113,55 @@ bench_fio() {
 }
 
 # ------------------------------ 2. dm-remap vs dm-linear on null_blk
+#
+# nullb0 (16 GiB, not memory-backed) holds every main area and the spare
+# data of the 1,000,000-remap case. A spare area's metadata must read back
+# what was written, so it lives on "md", a memory-backed null_blk:
+#   linear          nullb0[0, 8G)
+#   remap0          main nullb0[0, 8G), spare area md, 64 MiB
+#   remap10000      main nullb0[0, 8G), spare area md, 256 MiB
+#   linear_stacked  linear over linm (linm: linear over nullb0[0, 8G))
+#   remap1000000    main linm, spare sparecat: its first 64 MiB (metadata)
+#                   on md, the rest (spare data) on nullb0[8G, ...)
+# Half the 1,000,000-remap I/O goes to spare blocks; with a memory-backed
+# spare it would measure null_blk's memory backing, not the target, so its
+# spare data is on nullb0 like its main data, both one dm-linear below the
+# remap device, and its baseline is the same two-level linear stack.
 bench_remap() {
-	local r sz ssz n rw t
-	# main 8 GiB, not memory-backed; the spare must keep what is written
-	# (metadata, migrated blocks): memory-backed, 6 GiB, room for
-	# 1,000,000 4 KiB remaps plus metadata, only written pages use memory.
-	nullb_reset nr_devices=1 irqmode=0 gb=8 queue_mode=2 submit_queues=2
-	local c=/sys/kernel/config/nullb/spare
-	mkdir $c && echo 6144 >$c/size && echo 1 >$c/memory_backed && echo 2 >$c/submit_queues &&
-		echo 1 >$c/power || { log "memory-backed spare null_blk failed"; return 1; }
+	local r n rw t g8=16777216 sp=$((1100000 * 8)) name c=/sys/kernel/config/nullb/md
+	nullb_reset nr_devices=1 irqmode=0 gb=16 queue_mode=2 submit_queues=2
+	mkdir $c && echo 1024 >$c/size && echo 1 >$c/memory_backed && echo 2 >$c/submit_queues &&
+		echo 1 >$c/power || { log "memory-backed null_blk failed"; return 1; }
 	modprobe dm-remap || { log "dm-remap missing"; return 1; }
 	modprobe dm-remap-stress || return 1
-	sz=$(blockdev --getsz /dev/nullb0)
-	ssz=$(blockdev --getsz /dev/spare)
-	dmsetup create lin --table "0 $sz linear /dev/nullb0 0" || return 1
-	# Each remap device has its own spare area on the spare (sharing one would
-	# share its metadata): 64 MiB, 256 MiB, and the rest for 1,000,000.
-	local starts=(0 131072 655360) lens=(131072 524288 $((ssz - 655360))) i=0
-	for n in 0 10000 1000000; do
-		dmsetup create "remap$n" --table "0 $sz remap /dev/nullb0 /dev/spare ${starts[i]} ${lens[i]}" ||
-			return 1
-		i=$((i + 1))
-		[ $n = 0 ] || bench_make_remaps "remap$n" "$n" || return 1
+	dmsetup create linear --table "0 $g8 linear /dev/nullb0 0" &&
+		dmsetup create remap0 --table "0 $g8 remap /dev/nullb0 /dev/md 0 131072" &&
+		dmsetup create remap10000 --table "0 $g8 remap /dev/nullb0 /dev/md 131072 524288" &&
+		dmsetup create linm --table "0 $g8 linear /dev/nullb0 0" &&
+		dmsetup create linear_stacked --table "0 $g8 linear /dev/mapper/linm 0" &&
+		dmsetup create sparecat --table "0 131072 linear /dev/md 655360
+131072 $((sp - 131072)) linear /dev/nullb0 $g8" &&
+		dmsetup create remap1000000 --table "0 $g8 remap /dev/mapper/linm /dev/mapper/sparecat 0 $sp" ||
+		{ log "creating the devices failed"; return 1; }
+	for n in 10000 1000000; do
+		bench_make_remaps "remap$n" "$n" || return 1
 	done
 	for r in $(seq 1 "$reps"); do
 		for rw in randread randwrite; do
 			t=1
 			[ $rw = randwrite ] && t=3
-			set -- $(mod_run /dev/mapper/lin "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
-			emit "linear_$rw $r iops=$1"
-			for n in 0 10000 1000000; do
-				dmsetup message "remap$n" 0 clear_stats
-				set -- $(mod_run "/dev/mapper/remap$n" "$t 2 $((secs * 1000)) bs=4096 qd=32")
-				emit "remap${n}_$rw $r iops=$1 spare_share=$(bench_spare_share "remap$n")"
+			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000); do
+				case $name in
+				linear*)
+					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
+					emit "${name}_$rw $r iops=$1"
+					;;
+				*)
+					dmsetup message "$name" 0 clear_stats
+					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32")
+					emit "${name}_$rw $r iops=$1 spare_share=$(bench_spare_share "$name")"
+					;;
+				esac
 			done
 		done
 	done
