@@ -184,7 +184,7 @@ bench_latency() {
 
 # ------------------------------------ 4. stop latency with 4096 in flight
 bench_stop() {
-	local r t0 t1 mem0 mem1 infl
+	local r t0 t1 mem0 mem1 infl own
 	nullb_reset nr_devices=1 irqmode=2 completion_nsec=2000000 gb=4 hw_queue_depth=4096
 	modprobe dm-remap-stress || return 1
 	for r in $(seq 1 "$reps"); do
@@ -198,7 +198,11 @@ bench_stop() {
 		echo 1 >$S/stress_test_stop
 		while grep -qE '^state: (running|stopping)$' $S/stress_test_status; do :; done
 		t1=$EPOCHREALTIME
-		emit "stop $r stop_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }') inflight=$infl mem_kib=$((mem0 - mem1))"
+		# mem_kib: the drop in MemAvailable (measured, noisy: pages freed
+		# by the previous rep may still be on their way back);
+		# module_kib: what the module accounts for the run.
+		own=$(sed -n 's/^module memory for this run: \([0-9]*\) bytes.*/\1/p' $S/comprehensive_report)
+		emit "stop $r stop_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }') inflight=$infl mem_kib=$((mem0 - mem1)) module_kib=$((${own:-0} / 1024))"
 	done
 }
 
