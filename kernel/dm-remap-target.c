@@ -120,33 +120,22 @@ static struct remap_map *map_alloc(u64 nr)
 	return map;
 }
 
-/* Entries of the region starting at e[@i]. */
-static u64 region_run(struct remap_map *map, u64 i)
-{
-	u64 r = map->e[i].block >> REMAP_REGION_SHIFT, j = i;
-
-	while (j < map->nr && map->e[j].block >> REMAP_REGION_SHIFT == r)
-		j++;
-	return j - i;
-}
-
 /*
- * Build the lookup index of a large map. Bitmaps only for regions with at
- * least REMAP_RBM_MIN entries: they cost at most a sixth of the entries'
+ * Build the lookup index of a large map from the region counts, which
+ * already describe it. Bitmaps only for regions with at least
+ * REMAP_RBM_MIN entries: they cost at most a sixth of the entries'
  * memory. Without memory the map is searched whole, only slower.
  */
 static void map_index(struct remap_c *rc, struct remap_map *map)
 {
-	u64 nr_regions = rc->nr_regions, nr_rbm = 0, i, n, r = 0, k;
+	u64 nr_regions = rc->nr_regions, nr_rbm = 0, i = 0, r, k;
 	struct remap_index *idx;
 	size_t size;
 
 	if (map->nr < REMAP_INDEX_MIN)
 		return;
-	for (i = 0; i < map->nr; i += n) {
-		n = region_run(map, i);
-		nr_rbm += n >= REMAP_RBM_MIN;
-	}
+	for (r = 0; r < nr_regions; r++)
+		nr_rbm += rc->region_cnt[r] >= REMAP_RBM_MIN;
 	size = size_add(sizeof(*idx), array_size(nr_regions + 1, sizeof(u64)));
 	size = size_add(size, array_size(round_up(nr_regions, 2), sizeof(u32)));
 	size = size_add(size, array_size(nr_rbm, sizeof(struct remap_rbm)));
@@ -159,20 +148,18 @@ static void map_index(struct remap_c *rc, struct remap_map *map)
 	idx->rbm = (struct remap_rbm *)(idx->dense + round_up(nr_regions, 2));
 
 	nr_rbm = 0;
-	for (i = 0; i < map->nr; i += n) {
-		u64 reg = map->e[i].block >> REMAP_REGION_SHIFT;
+	for (r = 0; r < nr_regions; i += rc->region_cnt[r++]) {
 		struct remap_rbm *m;
 
-		n = region_run(map, i);
-		while (r <= reg) {
-			idx->dense[r] = REMAP_NO_RBM;
-			idx->first[r++] = i;
-		}
-		if (n < REMAP_RBM_MIN)
+		if (i + rc->region_cnt[r] > map->nr)
+			break;
+		idx->first[r] = i;
+		idx->dense[r] = REMAP_NO_RBM;
+		if (rc->region_cnt[r] < REMAP_RBM_MIN)
 			continue;
 		m = &idx->rbm[nr_rbm];
-		idx->dense[reg] = nr_rbm++;
-		for (k = i; k < i + n; k++) {
+		idx->dense[r] = nr_rbm++;
+		for (k = i; k < i + rc->region_cnt[r]; k++) {
 			unsigned int off = map->e[k].block & (REMAP_REGION_BLOCKS - 1);
 
 			m->bits[off / 64] |= BIT_ULL(off % 64);
@@ -180,10 +167,10 @@ static void map_index(struct remap_c *rc, struct remap_map *map)
 		for (k = 1; k < ARRAY_SIZE(m->bits); k++)
 			m->before[k] = m->before[k - 1] + hweight64(m->bits[k - 1]);
 	}
-	for (; r <= nr_regions; r++) {
-		if (r < nr_regions)
-			idx->dense[r] = REMAP_NO_RBM;
-		idx->first[r] = map->nr;
+	idx->first[nr_regions] = i;
+	if (WARN_ON_ONCE(i != map->nr)) {
+		kvfree(idx);
+		return;
 	}
 	map->idx = idx;
 }
