@@ -1539,14 +1539,22 @@ static void remap_postsuspend(struct dm_target *ti)
 	flush_workqueue(rc->wq);
 }
 
+/*
+ * The device is suspended here: reclaim that wrote to it would wait for
+ * this resume. Reloading the map allocates, so no I/O from reclaim (as
+ * dm-ioctl does around its own allocations).
+ */
 static int remap_preresume(struct dm_target *ti)
 {
 	struct remap_c *rc = ti->private;
+	unsigned int noio;
 	int r;
 
+	noio = memalloc_noio_save();
 	mutex_lock(&rc->lock);
 	r = remap_md_reload_if_changed(rc);
 	mutex_unlock(&rc->lock);
+	memalloc_noio_restore(noio);
 	return r;
 }
 
