@@ -118,6 +118,8 @@ bench_fio() {
 # data of the 1,000,000-remap case. A spare area's metadata must read back
 # what was written, so it lives on "md", a memory-backed null_blk:
 #   linear          nullb0[0, 8G)
+#   linear_b        the same again: a control (linear_b vs linear shows how
+#                   far two identical devices differ in one boot)
 #   remap0          main nullb0[0, 8G), spare area md, 64 MiB
 #   remap10000      main nullb0[0, 8G), spare area md, 256 MiB
 #   linear_stacked  linear over linm (linm: linear over nullb0[0, 8G))
@@ -135,6 +137,7 @@ bench_remap() {
 	modprobe dm-remap || { log "dm-remap missing"; return 1; }
 	modprobe dm-remap-stress || return 1
 	dmsetup create linear --table "0 $g8 linear /dev/nullb0 0" &&
+		dmsetup create linear_b --table "0 $g8 linear /dev/nullb0 0" &&
 		dmsetup create remap0 --table "0 $g8 remap /dev/nullb0 /dev/md 0 131072" &&
 		dmsetup create remap10000 --table "0 $g8 remap /dev/nullb0 /dev/md 131072 524288" &&
 		dmsetup create linm --table "0 $g8 linear /dev/nullb0 0" &&
@@ -150,7 +153,7 @@ bench_remap() {
 		for rw in randread randwrite; do
 			t=1
 			[ $rw = randwrite ] && t=3
-			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000); do
+			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000 linear_b); do
 				case $name in
 				linear*)
 					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
