@@ -126,11 +126,16 @@ static void dmrs_end_io(struct bio *bio)
 			record(&cs->op[slot->write], ns, slot->len);
 		local_irq_restore(flags);
 	}
-	/* The run is freed only after a grace period: see dmrs_run_free(). */
-	rcu_read_lock();
-	if (llist_add(&slot->node, &w->done))
+	/*
+	 * The run is freed only after a grace period: see dmrs_run_free().
+	 * With irqmode=0 below, the worker itself completes its bios while
+	 * submitting, awake: skip the wait queue's lock then. wq_has_sleeper()
+	 * pairs with the barrier in the worker's prepare_to_wait_event().
+	 */
+	rcu_read_lock_sched();
+	if (llist_add(&slot->node, &w->done) && wq_has_sleeper(&w->wq))
 		wake_up(&w->wq);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 }
 
 /* ------------------------------------------------------------------ */
@@ -983,7 +988,10 @@ void dmrs_run_free(struct dmrs_run *run)
 
 	if (!run)
 		return;
-	/* end_io may still be leaving its RCU section on another CPU */
+	/*
+	 * end_io may still be leaving its RCU-sched section on another CPU;
+	 * synchronize_rcu() waits for those too.
+	 */
 	synchronize_rcu();
 	dmrs_run_release_io(run);
 	kfree(run->workers);
