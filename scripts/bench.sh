@@ -19,6 +19,25 @@ secs=${BENCH_SECS:-5}
 # Generous: every case, every rep, plus creating 1,000,000 remaps.
 tmo=$((600 + reps * secs * 40))
 
+# The dm-dust peer: the kernel's own bad-block target, built as an external
+# module from the linux-source tarball's dm-dust.c (deps.sh extracts it)
+# against the bench kernel, in the results directory (never committed),
+# with dm-msg to load its bad blocks. Without it the bench runs on.
+dust=$out/dust
+build_dust() {
+	local kdir src=$DMR_CACHE/ksrc/drivers/md/dm-dust.c
+	kdir=$("$here/vmtest" "$@" --print-kdir 2>/dev/null | tail -n1)
+	if [ ! -f "$src" ] || [ -z "$kdir" ] || [ ! -d "$kdir" ]; then
+		echo "bench: no dm-dust source or kernel build directory: no dm-dust peer" >&2
+		return 1
+	fi
+	mkdir -p "$dust" && cp "$src" "$dust/" && echo 'obj-m := dm-dust.o' >"$dust/Kbuild" &&
+		make -s -C "$kdir" M="$dust" modules >"$dust/build.log" 2>&1 && [ -f "$dust/dm-dust.ko" ] &&
+		cc -O2 -Wall -Wextra -Werror -static -o "$dust/dm-msg" "$here/dm-msg.c" >>"$dust/build.log" 2>&1 ||
+		{ echo "bench: building the dm-dust peer failed (see $dust/build.log): no dm-dust peer" >&2; return 1; }
+}
+build_dust "$@" || dust=""
+
 # tsc=reliable: TCG's TSC is one host clock, but the guest's boot-time sync
 # check fails under emulation and falls back to the HPET, whose every read
 # traps to QEMU under its global lock: a third of all CPU time at these
@@ -26,6 +45,7 @@ tmo=$((600 + reps * secs * 40))
 # Documentation/benchmark.rst).
 "$here/vmtest" --timeout "$tmo" --mem 8G --append tsc=reliable "$@" -- \
 	env BENCH_REPS="$reps" BENCH_SECS="$secs" ${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
+	${dust:+BENCH_DUST="$dust"} \
 	scripts/guest-bench.sh | tee "$raw"
 vrc=${PIPESTATUS[0]}
 grep -q '^BENCH_DONE' "$raw" || { echo "bench: the guest run did not finish (vmtest $vrc)" >&2; exit 1; }
@@ -82,12 +102,18 @@ jq -n --argjson c "$cases" --arg kver "$kver" --arg date "$(date -u +%Y-%m-%dT%H
 		},
 		# Each ratio of the target per operation (the ratios above take
 		# the lower of read and write).
-		ratios_by_op: ([["remap0", "linear"], ["remap10000", "linear"],
-			["remap1000000", "linear_stacked"], ["linear_b", "linear"]] |
+		ratios_by_op: (([["remap0", "linear"], ["remap10000", "linear"],
+			["remap1000000", "linear_stacked"], ["linear_b", "linear"],
+			["dust10000", "linear"], ["dust1000000", "linear_stacked"]] |
 			map(. as [$a, $b] | ["randread", "randwrite"] |
 				map(. as $op | {key: "\($a)_vs_\($b)_\($op)",
 					value: ratio(m("\($a)_\($op)"; "iops"); m("\($b)_\($op)"; "iops"))})) |
-			flatten | from_entries),
+			flatten | map(select(.value != null)) | from_entries) +
+			# dm-dust fails reads of bad blocks without I/O: counting
+			# those too (all_iops) bounds its cost from the other side.
+			{dust1000000_all_vs_linear_stacked_randread:
+				ratio(m("dust1000000_randread"; "all_iops"); m("linear_stacked_randread"; "iops"))} |
+			with_entries(select(.value != null))),
 		baselines: {remap0_vs_linear: "linear", remap10k_vs_linear: "linear",
 			remap1m_vs_linear: "linear_stacked", linear_b_vs_linear: "linear (control)"},
 		guest: {cpus: 2, clocksource: "tsc (tsc=reliable)"},

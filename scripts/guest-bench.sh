@@ -129,8 +129,16 @@ bench_fio() {
 # spare it would measure null_blk's memory backing, not the target, so its
 # spare data is on nullb0 like its main data, both one dm-linear below the
 # remap device, and its baseline is the same two-level linear stack.
+# With BENCH_DUST (a directory holding dm-dust.ko and dm-msg, built by
+# bench.sh), the kernel's dm-dust joins the random reads as a peer:
+#   dust10000       dust over nullb0[0, 8G)   } 4 KiB blocks, that many bad
+#   dust1000000     dust over linm (stacked,  } blocks spread uniformly,
+#                   like remap1000000's main) } enabled
+# Enabled dm-dust fails reads of a bad block with EIO without any I/O, and
+# a write drops the block: it runs reads only.
 bench_remap() {
 	local r n rw t g8=16777216 sp=$((1100000 * 8)) name c=/sys/kernel/config/nullb/md
+	local dusts=() peers
 	nullb_reset nr_devices=1 irqmode=0 gb=16 queue_mode=2 submit_queues=2
 	mkdir $c && echo 1024 >$c/size && echo 1 >$c/memory_backed && echo 2 >$c/submit_queues &&
 		echo 1 >$c/power || { log "memory-backed null_blk failed"; return 1; }
@@ -148,16 +156,28 @@ bench_remap() {
 		{ log "creating the devices failed"; return 1; }
 	for n in 10000 1000000; do
 		bench_make_remaps "remap$n" "$n" || return 1
+		t=/dev/nullb0
+		[ "$n" = 1000000 ] && t=/dev/mapper/linm
+		bench_make_dust "$n" "$t" && dusts+=("dust$n")
 	done
 	for r in $(seq 1 "$reps"); do
 		for rw in randread randwrite; do
 			t=1
 			[ $rw = randwrite ] && t=3
-			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000 linear_b); do
+			peers=()
+			[ $rw = randread ] && peers=("${dusts[@]}")
+			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000 linear_b "${peers[@]}"); do
 				case $name in
 				linear*)
 					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
 					emit "${name}_$rw $r iops=$1"
+					;;
+				dust*)
+					# iops counts reads that succeeded; all_iops adds
+					# the failed ones (bad blocks, no I/O below).
+					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
+					emit "${name}_$rw $r iops=$1 $(awk -F': ' -v i="$1" '$1 == "error_rate" {
+						printf "error_rate=%s all_iops=%.2f", $2, ($2 < 1 ? i / (1 - $2) : 0) }' /tmp/bench-results)"
 					;;
 				*)
 					dmsetup message "$name" 0 clear_stats
@@ -220,6 +240,21 @@ bench_make_remaps() {	# <dm name> <count>: <count> remaps spread uniformly
 	log "$name: $(dmsetup status "$name" | head -c 200)"
 	grep -q '^result: PASS$' $S/stress_test_results ||
 		{ log "making $n remaps failed: $(grep -E '^(state|fail_reason):' $S/stress_test_results | tr '\n' ' ')"; return 1; }
+}
+
+bench_make_dust() {	# <count> <dev>: dm-dust device dust<count> on <dev>
+	local n=$1 dev=$2 d=${BENCH_DUST:-} blocks=$((16777216 / 8)) t0 sent
+	[ -n "$d" ] || return 1
+	grep -q '^dm_dust ' /proc/modules || insmod "$d/dm-dust.ko" ||
+		{ log "insmod dm-dust.ko failed: no dm-dust peer"; return 1; }
+	dmsetup create "dust$n" --table "0 $((blocks * 8)) dust $dev 0 4096" &&
+		dmsetup message "dust$n" 0 quiet || { log "creating dust$n failed"; return 1; }
+	t0=$(date +%s)
+	sent=$(awk -v n="$n" -v b="$blocks" 'BEGIN { for (i = 0; i < n; i++) printf "addbadblock %d\n", int(i * b / n) }' |
+		"$d/dm-msg" "dust$n") && [ "$sent" = "$n" ] ||
+		{ log "adding $n bad blocks to dust$n failed (sent ${sent:-0})"; return 1; }
+	dmsetup message "dust$n" 0 enable || return 1
+	log "dust$n: $(dmsetup message "dust$n" 0 countbadblocks), added in $(($(date +%s) - t0)) s"
 }
 
 bench_spare_share() {	# share of I/O that went to spare blocks (0..1)
