@@ -1247,10 +1247,16 @@ static int remap_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct remap_c *rc = ti->private;
 	struct dm_remap_counters c;
-	unsigned int sz = 0;
+	unsigned int sz = 0, noio;
+	int r;
 
-	if (!strcasecmp(argv[0], "remap") || !strcasecmp(argv[0], "unremap"))
-		return msg_remap(rc, argc, argv);
+	if (!strcasecmp(argv[0], "remap") || !strcasecmp(argv[0], "unremap")) {
+		/* Under rc->lock, which resume needs: see remap_preresume(). */
+		noio = memalloc_noio_save();
+		r = msg_remap(rc, argc, argv);
+		memalloc_noio_restore(noio);
+		return r;
+	}
 	if (!strcasecmp(argv[0], "list"))
 		return msg_list(rc, argc, argv, result, maxlen);
 	if (!strcasecmp(argv[0], "stats") && argc == 1) {
@@ -1542,7 +1548,9 @@ static void remap_postsuspend(struct dm_target *ti)
 /*
  * The device is suspended here: reclaim that wrote to it would wait for
  * this resume. Reloading the map allocates, so no I/O from reclaim (as
- * dm-ioctl does around its own allocations).
+ * dm-ioctl does around its own allocations). Every holder of rc->lock
+ * allocates that way (messages and the API may come while suspended, the
+ * worker runs while writes wait), or resume could wait for it forever.
  */
 static int remap_preresume(struct dm_target *ti)
 {
@@ -1681,6 +1689,7 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		      unsigned int n, unsigned int *done, bool add)
 {
 	struct remap_c *rc = api_begin(h);
+	unsigned int noio;
 	u64 d = 0;
 	int r;
 
@@ -1688,9 +1697,12 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		*done = 0;
 		return -ENODEV;
 	}
+	/* Under rc->lock, which resume needs: see remap_preresume(). */
+	noio = memalloc_noio_save();
 	mutex_lock(&rc->lock);
 	r = add ? remap_add(rc, blocks, 0, n, &d) : remap_remove(rc, blocks, 0, n, &d);
 	mutex_unlock(&rc->lock);
+	memalloc_noio_restore(noio);
 	up_read(&h->lock);
 	*done = d;
 	return r;

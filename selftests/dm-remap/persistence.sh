@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Remaps and data survive remove/create, reload (including a remap made by
-# the old table after the new one was loaded) and suspend/resume.
+# the old table after the new one was loaded) and suspend/resume, and a
+# remap can be made while the device is suspended.
 . "$(dirname "$0")/lib.sh"
 need_modules
 m=$(nullb nb_main 32) || fail "null_blk"
@@ -24,9 +25,18 @@ dmsetup suspend r && dmsetup resume r || fail "suspend/resume"
 check "suspend/resume" 40
 [ "$(msg r list 0 4096)" = "$list_before" ] || fail "list changed across suspend/resume"
 
+# A remap while the device is suspended: messages may come then (and
+# allocate without I/O from reclaim, which would wait for the resume).
+dmsetup suspend r || fail "suspend"
+msg r remap 1600 8 || fail "remap while suspended"
+dmsetup resume r || fail "resume"
+check "remap while suspended" 48
+msg r list 0 4096 | grep -q "^200 " || fail "the remap made while suspended is not listed"
+list_before=$(msg r list 0 4096)
+
 dm_remove r
 dm r "$table" || fail "re-create"
-check "remove/create" 40
+check "remove/create" 48
 [ "$(msg r list 0 4096)" = "$list_before" ] || fail "entries changed across remove/create"
 
 # Load a new table while the old one is live, remap through the old one,
@@ -34,7 +44,7 @@ check "remove/create" 40
 dmsetup reload r --table "$table" || fail "reload"
 msg r remap 4096 8 || fail "remap before resume"
 dmsetup resume r || fail "resume after reload"
-check "reload" 48
+check "reload" 56
 msg r list 0 4096 | grep -q "^512 " || fail "remap made before the swap is gone"
 
 # Writes after the reload land where the entries say.
@@ -43,5 +53,5 @@ dd if=/tmp/patch of=/dev/mapper/r bs=4k seek=96 oflag=direct 2>/dev/null || fail
 dd if=/tmp/patch of=/tmp/ref bs=4k seek=96 conv=notrunc 2>/dev/null
 dm_remove r
 dm r "$table" || fail "re-create"
-check "final remove/create" 48
+check "final remove/create" 56
 echo "ok: persistence"
