@@ -24,6 +24,8 @@
 #               a KASAN report before /init and hangs: vmtest
 #               must keep that console, kill the fake and boot
 #               again
+#   early-panic true, but the first boot (a fake QEMU) panics   0
+#               before /init and exits: booted again too
 #
 # Prints TAP (ok N / not ok N, diagnostics as # lines) and a closing line
 # "N passed, N failed[, N skipped]"; exits non-zero on any failure.
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--kernel=*) kernels+=("${1#*=}"); shift ;;
 	--case) only+=("${2:?}"); shift 2 ;;
 	--case=*) only+=("${1#*=}"); shift ;;
-	-h | --help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "harness-proof: unknown argument '$1'" >&2; exit 69 ;;
 	esac
 done
@@ -63,12 +65,13 @@ cases=(
 	"hung|5|HANG|task splat_hung:[0-9]+ blocked for more than"
 	"abba|4|LOCKDEP|possible circular locking dependency detected"
 	"early-splat|0|-|-"
+	"early-panic|0|-|-"
 )
 
 case_cmd() {
 	local ko=$1
 	case $2 in
-	true | early-splat) echo "true" ;;
+	true | early-splat | early-panic) echo "true" ;;
 	false) echo "false" ;;
 	sysrq-c) echo "echo c > /proc/sysrq-trigger; sleep 30" ;;
 	warn) echo "insmod $ko trigger=warn && rmmod splat" ;;
@@ -130,9 +133,10 @@ diag() { sed 's/^/# /'; }
 work=$(mktemp -d /tmp/harness-proof.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# The early-splat case's QEMU: the first run writes a console with an
+# The early-* cases' QEMU: the first run writes a console with an
 # early-boot KASAN report (as the debug kernel under TCG now and then
-# prints) and "Run /init", then hangs like a guest; later runs are real.
+# prints) and "Run /init", then hangs like a guest (early-splat), or a
+# panic before /init and exits (early-panic); later runs are real.
 cat >"$work/early-qemu" <<EOF
 #!/bin/bash
 if [ ! -e "$work/early-done" ]; then
@@ -140,6 +144,10 @@ if [ ! -e "$work/early-done" ]; then
 	for a in "\$@"; do
 		case \$a in file:*) con=\${a#file:}; break ;; esac
 	done
+	if [ "\$(cat "$work/early-mode")" = early-panic ]; then
+		printf '%s\n' '[    0.500000] Kernel panic - not syncing: early' >"\$con"
+		exit 1
+	fi
 	printf '%s\n' \\
 		'[    0.004000] BUG: KASAN: wild-memory-access in do_raw_spin_lock+0x11a/0x270' \\
 		'[    0.004000] Read of size 4 at addr 1fffffff85bf9b54 by task swapper/0' \\
@@ -176,7 +184,7 @@ for k in "${kernels[@]}"; do
 		title="$k $name: expect $want"
 		[ "$cls" != - ] && title="$title $cls"
 		case $name in
-		true | false | sysrq-c | early-splat) ;;
+		true | false | sysrq-c | early-splat | early-panic) ;;
 		*)
 			if [ $built = 0 ]; then
 				notok "$title (splat.ko not built)"
@@ -193,8 +201,9 @@ for k in "${kernels[@]}"; do
 		[ "$k" = debug ] && tmo=900
 		t0=$(date +%s)
 		qemu_env=()
-		if [ "$name" = early-splat ]; then
+		if [ "$name" = early-splat ] || [ "$name" = early-panic ]; then
 			rm -f "$work/early-done"
+			echo "$name" >"$work/early-mode"
 			qemu_env=(DMR_QEMU="$work/early-qemu")
 		fi
 		env "${qemu_env[@]}" DMR_KEEP_GOING=1 "$vmtest" --kernel "$k" --timeout $tmo --share "$bdir" \
@@ -224,15 +233,17 @@ for k in "${kernels[@]}"; do
 			why="${why:+$why; }the harness timed out (not a detection)"
 		fi
 
-		if [ "$name" = early-splat ]; then
+		if [ "$name" = early-splat ] || [ "$name" = early-panic ]; then
 			if [ ! -f "$work/early-done" ]; then
 				why="${why:+$why; }the fake QEMU never ran"
-			elif ! grep -a -q 'BUG: KASAN: wild-memory-access' "$log.splat-boot-1" 2>/dev/null; then
+			elif ! grep -a -q -E 'BUG: KASAN: wild-memory-access|Kernel panic - not syncing: early' "$log.splat-boot-1" 2>/dev/null; then
 				why="${why:+$why; }no $log.splat-boot-1 with the early report"
 			elif ! grep -q '^vmtest: splat before /init.*booting again' "$work/err"; then
 				why="${why:+$why; }vmtest did not say it boots again"
 			fi
-			if pgrep -f dmr-fake-guest >/dev/null; then
+			if ! command -v pgrep >/dev/null; then
+				why="${why:+$why; }pgrep (procps) is missing"
+			elif pgrep -f dmr-fake-guest >/dev/null; then
 				pkill -KILL -f dmr-fake-guest
 				why="${why:+$why; }the first (fake) guest was left running"
 			fi
