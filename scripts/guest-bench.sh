@@ -37,6 +37,21 @@ nullb_reset() {		# nullb_reset <module params...>
 	modprobe dm-mod
 }
 
+# A run that yields no figures prints "nan nan nan" (and says so): the
+# callers' "set --" then still has its three words, and bench.sh drops
+# values that are not numbers, so one failed run only leaves its median.
+nan_if_empty() {	# nan_if_empty <what>: stdin "iops p50 p99" or nothing
+	local what=$1 l
+	read -r l
+	set -- $l
+	if [ $# -ge 1 ] && [ "$1" != null ]; then
+		echo "$l"
+	else
+		log "$what: no figures"
+		echo "nan nan nan"
+	fi
+}
+
 # fio_run <dev> <rw> <engine> <qd> <jobs> <secs>: prints "iops p50 p99"
 fio_run() {
 	local dev=$1 rw=$2 eng=$3 qd=$4 jobs=$5 t=$6 extra=() dir
@@ -50,15 +65,17 @@ fio_run() {
 		--ioengine="$eng" --iodepth="$qd" --numjobs="$jobs" --thread \
 		--group_reporting --norandommap --randrepeat=0 --time_based \
 		--runtime="$t" --output-format=json "${extra[@]}" 2>/dev/null |
-		jq -r ".jobs[0].$dir | \"\(.iops) \(.clat_ns.percentile[\"50.000000\"] // 0) \(.clat_ns.percentile[\"99.000000\"] // 0)\""
+		jq -r ".jobs[0].$dir | \"\(.iops) \(.clat_ns.percentile[\"50.000000\"] // 0) \(.clat_ns.percentile[\"99.000000\"] // 0)\"" |
+		nan_if_empty "fio $rw $eng on $dev"
 }
 
 # mod_run <target> "<start line>": runs one stress test to completion,
 # prints "iops p50 p99"; the results file is left in /tmp/bench-results.
 mod_run() {
 	local tgt=$1 line=$2 st
-	echo "$tgt" >$S/target || return 1
-	echo "$line" >$S/stress_test_start || { log "start '$line' refused"; return 1; }
+	rm -f /tmp/bench-results
+	echo "$tgt" >$S/target || { echo "nan nan nan"; return 1; }
+	echo "$line" >$S/stress_test_start || { log "start '$line' refused"; echo "nan nan nan"; return 1; }
 	while :; do
 		st=$(sed -n 's/^state: //p' $S/stress_test_status)
 		[ "$st" = running ] || [ "$st" = stopping ] || break
@@ -66,7 +83,7 @@ mod_run() {
 	done
 	cat $S/stress_test_results >/tmp/bench-results
 	awk -F': ' '$1 == "iops" { i = $2 } $1 == "lat_p50_ns" { a = $2 } $1 == "lat_p99_ns" { b = $2 }
-		END { print i, a, b }' /tmp/bench-results
+		END { if (i != "") print i, a, b }' /tmp/bench-results | nan_if_empty "module run '$line' on $tgt"
 }
 
 # rotate N ITEM...: the items, starting at item N mod their count, so that
