@@ -106,8 +106,9 @@ struct remap_c {
 	struct xarray suspect;
 	atomic_t nr_suspect;
 
-	/* Everything below is under lock. */
+	/* Everything below is under lock: take it with remap_lock(). */
 	struct mutex lock;
+	unsigned int lock_noio;		/* memalloc_noio_save() of the holder */
 	u64 spare_blocks;		/* data blocks in the spare area */
 	sector_t data_start;		/* first data sector, relative */
 	sector_t copy_sectors;		/* header + table of one copy */

@@ -104,6 +104,29 @@ static struct remap_ent *map_find(struct remap_map *map, u64 block)
 	return found ? &map->e[i] : NULL;
 }
 
+/*
+ * rc->lock is needed by resume (preresume reloads the map), and its
+ * holders allocate: a message may come while the device is suspended and
+ * the worker runs while writes wait. Reclaim that wrote to this device
+ * would then wait for us, so the holder allocates without I/O (as
+ * dm-ioctl does around its own allocations).
+ */
+static void remap_lock(struct remap_c *rc)
+{
+	unsigned int noio = memalloc_noio_save();
+
+	mutex_lock(&rc->lock);
+	rc->lock_noio = noio;
+}
+
+static void remap_unlock(struct remap_c *rc)
+{
+	unsigned int noio = rc->lock_noio;
+
+	mutex_unlock(&rc->lock);
+	memalloc_noio_restore(noio);
+}
+
 static struct remap_map *map_locked(struct remap_c *rc)
 {
 	return rcu_dereference_protected(rc->map, lockdep_is_held(&rc->lock));
@@ -948,7 +971,7 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 	ents = kvmalloc_array(last - first + 1, sizeof(*ents), GFP_NOIO);
 	if (!ents || !buf)
 		goto fail;
-	mutex_lock(&rc->lock);
+	remap_lock(rc);
 	if (rc->md_failed)
 		goto fail_unlock;
 	for (b = first; b <= last; b++) {
@@ -1016,13 +1039,13 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 		set_val(rc, ents[b].block, ents[b].val & ~REMAP_BUSY);
 	}
 	this_cpu_add(rc->pcpu->auto_remaps, n);
-	mutex_unlock(&rc->lock);
+	remap_unlock(rc);
 	release_waiting(rc);
 	kvfree(ents);
 	return BLK_STS_OK;
 
 fail_unlock:
-	mutex_unlock(&rc->lock);
+	remap_unlock(rc);
 	release_waiting(rc);
 fail:
 	kvfree(ents);
@@ -1037,7 +1060,7 @@ static blk_status_t clear_lost(struct remap_c *rc, struct bio *bio)
 	struct remap_ent *ent;
 	blk_status_t st = BLK_STS_OK;
 
-	mutex_lock(&rc->lock);
+	remap_lock(rc);
 	ent = map_find(map_locked(rc), block);
 	if (ent && (ent->val & REMAP_LOST)) {
 		remap_md_set_slot(rc, REMAP_SPARE(ent->val), REMAP_SLOT_VALID | block);
@@ -1048,7 +1071,7 @@ static blk_status_t clear_lost(struct remap_c *rc, struct bio *bio)
 			rc->nr_lost--;
 		}
 	}
-	mutex_unlock(&rc->lock);
+	remap_unlock(rc);
 	return st;
 }
 
@@ -1196,10 +1219,10 @@ static int msg_remap(struct remap_c *rc, unsigned int argc, char **argv)
 		       dev_name_of(rc), argv[0], sector, count, rc->nr_blocks);
 		return -EINVAL;
 	}
-	mutex_lock(&rc->lock);
+	remap_lock(rc);
 	r = add ? remap_add(rc, NULL, first, count, &done) :
 		  remap_remove(rc, NULL, first, count, &done);
-	mutex_unlock(&rc->lock);
+	remap_unlock(rc);
 	if (r == -ENOSPC)
 		DMWARN("%s: remap: spare area full after %llu of %llu blocks",
 		       dev_name_of(rc), done, count);
@@ -1247,16 +1270,10 @@ static int remap_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct remap_c *rc = ti->private;
 	struct dm_remap_counters c;
-	unsigned int sz = 0, noio;
-	int r;
+	unsigned int sz = 0;
 
-	if (!strcasecmp(argv[0], "remap") || !strcasecmp(argv[0], "unremap")) {
-		/* Under rc->lock, which resume needs: see remap_preresume(). */
-		noio = memalloc_noio_save();
-		r = msg_remap(rc, argc, argv);
-		memalloc_noio_restore(noio);
-		return r;
-	}
+	if (!strcasecmp(argv[0], "remap") || !strcasecmp(argv[0], "unremap"))
+		return msg_remap(rc, argc, argv);
 	if (!strcasecmp(argv[0], "list"))
 		return msg_list(rc, argc, argv, result, maxlen);
 	if (!strcasecmp(argv[0], "stats") && argc == 1) {
@@ -1464,9 +1481,9 @@ static int remap_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (!r)
 		r = remap_md_geometry(rc, &ti->error);
 	if (!r) {
-		mutex_lock(&rc->lock);
+		remap_lock(rc);
 		r = remap_md_open(rc, &ti->error);
-		mutex_unlock(&rc->lock);
+		remap_unlock(rc);
 	}
 	if (r)
 		goto bad;
@@ -1545,24 +1562,15 @@ static void remap_postsuspend(struct dm_target *ti)
 	flush_workqueue(rc->wq);
 }
 
-/*
- * The device is suspended here: reclaim that wrote to it would wait for
- * this resume. Reloading the map allocates, so no I/O from reclaim (as
- * dm-ioctl does around its own allocations). Every holder of rc->lock
- * allocates that way (messages and the API may come while suspended, the
- * worker runs while writes wait), or resume could wait for it forever.
- */
+/* The device is suspended: see remap_lock() on allocating here. */
 static int remap_preresume(struct dm_target *ti)
 {
 	struct remap_c *rc = ti->private;
-	unsigned int noio;
 	int r;
 
-	noio = memalloc_noio_save();
-	mutex_lock(&rc->lock);
+	remap_lock(rc);
 	r = remap_md_reload_if_changed(rc);
-	mutex_unlock(&rc->lock);
-	memalloc_noio_restore(noio);
+	remap_unlock(rc);
 	return r;
 }
 
@@ -1689,7 +1697,6 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		      unsigned int n, unsigned int *done, bool add)
 {
 	struct remap_c *rc = api_begin(h);
-	unsigned int noio;
 	u64 d = 0;
 	int r;
 
@@ -1697,12 +1704,9 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		*done = 0;
 		return -ENODEV;
 	}
-	/* Under rc->lock, which resume needs: see remap_preresume(). */
-	noio = memalloc_noio_save();
-	mutex_lock(&rc->lock);
+	remap_lock(rc);
 	r = add ? remap_add(rc, blocks, 0, n, &d) : remap_remove(rc, blocks, 0, n, &d);
-	mutex_unlock(&rc->lock);
-	memalloc_noio_restore(noio);
+	remap_unlock(rc);
 	up_read(&h->lock);
 	*done = d;
 	return r;
