@@ -155,7 +155,7 @@ bench_fio() {
 # a write drops the block: it runs reads only.
 bench_remap() {
 	local r n rw t g8=16777216 sp=$((1100000 * 8)) name c=/sys/kernel/config/nullb/md
-	local dusts=() peers
+	local dusts=() peers extra
 	nullb_reset nr_devices=1 irqmode=0 gb=16 queue_mode=2 submit_queues=2
 	mkdir $c && echo 1024 >$c/size && echo 1 >$c/memory_backed && echo 2 >$c/submit_queues &&
 		echo 1 >$c/power || { log "memory-backed null_blk failed"; return 1; }
@@ -175,7 +175,7 @@ bench_remap() {
 		bench_make_remaps "remap$n" "$n" || return 1
 		t=/dev/nullb0
 		[ "$n" = 1000000 ] && t=/dev/mapper/linm
-		bench_make_dust "$n" "$t" && dusts+=("dust$n")
+		bench_make_dust "$n" "$t" "$g8" && dusts+=("dust$n")
 	done
 	for r in $(seq 1 "$reps"); do
 		for rw in randread randwrite; do
@@ -185,16 +185,14 @@ bench_remap() {
 			[ $rw = randread ] && peers=("${dusts[@]}")
 			for name in $(rotate "$r" linear remap0 remap10000 linear_stacked remap1000000 linear_b "${peers[@]}"); do
 				case $name in
-				linear*)
+				linear* | dust*)
 					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
-					emit "${name}_$rw $r iops=$1"
-					;;
-				dust*)
-					# iops counts reads that succeeded; all_iops adds
-					# the failed ones (bad blocks, no I/O below).
-					set -- $(mod_run "/dev/mapper/$name" "$t 2 $((secs * 1000)) bs=4096 qd=32 force=1")
-					emit "${name}_$rw $r iops=$1 $(awk -F': ' -v i="$1" '$1 == "error_rate" {
-						printf "error_rate=%s all_iops=%.2f", $2, ($2 < 1 ? i / (1 - $2) : 0) }' /tmp/bench-results)"
+					# dm-dust: iops counts reads that succeeded;
+					# all_iops adds the failed ones (no I/O below).
+					extra=""
+					[[ $name == dust* ]] && extra=$(awk -F': ' -v i="$1" '$1 == "error_rate" {
+						printf " error_rate=%s all_iops=%.2f", $2, ($2 < 1 ? i / (1 - $2) : 0) }' /tmp/bench-results)
+					emit "${name}_$rw $r iops=$1$extra"
 					;;
 				*)
 					dmsetup message "$name" 0 clear_stats
@@ -259,8 +257,8 @@ bench_make_remaps() {	# <dm name> <count>: <count> remaps spread uniformly
 		{ log "making $n remaps failed: $(grep -E '^(state|fail_reason):' $S/stress_test_results | tr '\n' ' ')"; return 1; }
 }
 
-bench_make_dust() {	# <count> <dev>: dm-dust device dust<count> on <dev>
-	local n=$1 dev=$2 d=${BENCH_DUST:-} blocks=$((16777216 / 8)) t0 sent
+bench_make_dust() {	# <count> <dev> <sectors>: dm-dust device dust<count> on <dev>
+	local n=$1 dev=$2 blocks=$(($3 / 8)) d=${BENCH_DUST:-} t0 sent
 	[ -n "$d" ] || return 1
 	grep -q '^dm_dust ' /proc/modules || insmod "$d/dm-dust.ko" ||
 		{ log "insmod dm-dust.ko failed: no dm-dust peer"; return 1; }
