@@ -22,10 +22,11 @@
 #define REMAP_REGION_SHIFT	10
 
 /* Value of a lookup entry: spare block << 2 | flags. */
-#define REMAP_LOST		1ULL	/* data unrecoverable: reads fail */
-#define REMAP_BUSY		2ULL	/* being migrated: bios wait */
-#define REMAP_FLAGS		3ULL
+#define REMAP_LOST		1U	/* data unrecoverable: reads fail */
+#define REMAP_BUSY		2U	/* being migrated: bios wait */
+#define REMAP_FLAGS		3U
 #define REMAP_SPARE(v)		((v) >> 2)
+#define REMAP_MAX_SPARE		(U32_MAX >> 2)	/* spare blocks a value can name */
 
 /* On-disk table slot, one per spare data block (little endian). */
 #define REMAP_SLOT_VALID	BIT_ULL(63)
@@ -37,7 +38,7 @@
 
 struct remap_ent {
 	u64 block;	/* logical block */
-	u64 val;	/* REMAP_SPARE() and flags; READ_ONCE/WRITE_ONCE */
+	u32 val;	/* REMAP_SPARE() and flags */
 };
 
 /* A region's remapped blocks as a bitmap, with the set bits before each word. */
@@ -46,27 +47,36 @@ struct remap_rbm {
 	u16 before[(1 << REMAP_REGION_SHIFT) / 64];
 };
 
+#define REMAP_RBM_WORDS	(sizeof(struct remap_rbm) / sizeof(u32))
+static_assert(sizeof(struct remap_rbm) % sizeof(u64) == 0);
+
 /*
- * Lookup index of a large map: region r's entries are e[first[r]] up to
- * e[first[r + 1]]; a region with many entries also has a bitmap, so the
- * position of a block is a popcount instead of a search.
+ * Lookup index of a large map: region r's entries are first[r] up to
+ * first[r + 1], and its values start at val[first[r] + (pad[r] >> 1)].
+ * A region with many entries has a bitmap just before its values
+ * (pad[r] & REMAP_PAD_RBM), so the position of a block is a popcount and
+ * its value is near: a lookup there touches one spot of memory.
  */
 struct remap_index {
 	struct rcu_head rcu;
 	u64 nr_regions;
 	u64 *first;		/* nr_regions + 1 */
-	u32 *dense;		/* per region: rbm[] slot or REMAP_NO_RBM */
-	struct remap_rbm *rbm;
+	u32 *pad;		/* nr_regions */
+	u32 *pool;		/* values and bitmaps, 8-byte aligned */
 };
 
-#define REMAP_NO_RBM	U32_MAX
+#define REMAP_PAD_RBM	1U
 
-/* Sorted by block, replaced whole under RCU when entries come or go. */
+/*
+ * Sorted by block, replaced whole under RCU when entries come or go.
+ * Values are read and changed in place with READ_ONCE/WRITE_ONCE.
+ */
 struct remap_map {
 	struct rcu_head rcu;
 	u64 nr;
 	struct remap_index *idx;	/* NULL: small map (or no memory) */
-	struct remap_ent e[];
+	u32 *val;			/* idx->pool, or nr values after block[] */
+	u64 block[];
 };
 
 struct remap_pcpu {

@@ -87,8 +87,9 @@ int remap_md_geometry(struct remap_c *rc, char **error)
 		*error = "Spare area too small for metadata and one block";
 		return -EINVAL;
 	}
-	if (n > REMAP_SLOT_BLOCK) {
-		*error = "Spare area too large";
+	/* A lookup value names its spare block in 30 bits. */
+	if (n > REMAP_MAX_SPARE) {
+		*error = "Spare area too large: more than 1073741823 spare blocks";
 		return -EINVAL;
 	}
 	rc->spare_blocks = n;

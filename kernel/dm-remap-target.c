@@ -51,57 +51,70 @@ static DEFINE_MUTEX(remap_targets_lock);
 /* Lookup */
 
 /*
- * Index of the first entry with block >= @block; *@found tells whether it
- * is @block's. A region bitmap answers without touching the entries.
+ * Search @map for @block: the value's address if it is there, else NULL.
+ * *@pos is the index of the first entry with block >= @block. A region
+ * bitmap answers without touching the blocks.
  */
-static u64 map_search(struct remap_map *map, u64 block, bool *found)
+static u32 *map_search(struct remap_map *map, u64 block, u64 *pos)
 {
 	struct remap_index *idx = map->idx;
 	u64 lo = 0, hi = map->nr, r;
+	u32 pad = 0;
 
 	if (idx) {
 		r = block >> REMAP_REGION_SHIFT;
 		if (r >= idx->nr_regions) {
-			*found = false;
-			return map->nr;
+			*pos = map->nr;
+			return NULL;
 		}
 		lo = idx->first[r];
 		hi = idx->first[r + 1];
-		if (idx->dense[r] != REMAP_NO_RBM) {
-			struct remap_rbm *m = &idx->rbm[idx->dense[r]];
+		pad = idx->pad[r];
+		if (pad & REMAP_PAD_RBM) {
+			u32 *v = &map->val[lo + (pad >> 1)];
+			struct remap_rbm *m = (struct remap_rbm *)(v - REMAP_RBM_WORDS);
 			unsigned int off = block & (REMAP_REGION_BLOCKS - 1);
 			u64 bits = m->bits[off / 64];
+			unsigned int rank = m->before[off / 64] +
+					    hweight64(bits & (BIT_ULL(off % 64) - 1));
 
-			*found = bits & BIT_ULL(off % 64);
-			return lo + m->before[off / 64] +
-			       hweight64(bits & (BIT_ULL(off % 64) - 1));
+			*pos = lo + rank;
+			return bits & BIT_ULL(off % 64) ? v + rank : NULL;
 		}
 	}
 	while (lo < hi) {
 		u64 mid = lo + (hi - lo) / 2;
 
-		if (map->e[mid].block < block)
+		if (map->block[mid] < block)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < map->nr && map->e[lo].block == block;
-	return lo;
+	*pos = lo;
+	return lo < map->nr && map->block[lo] == block ?
+	       &map->val[lo + (pad >> 1)] : NULL;
 }
 
-static u64 map_lower_bound(struct remap_map *map, u64 block)
+static u32 *map_find(struct remap_map *map, u64 block)
 {
-	bool found;
+	u64 pos;
 
-	return map_search(map, block, &found);
+	return map_search(map, block, &pos);
 }
 
-static struct remap_ent *map_find(struct remap_map *map, u64 block)
+/* Address of entry @i's value (its block is in place). */
+static u32 *map_valp(struct remap_map *map, u64 i)
 {
-	bool found;
-	u64 i = map_search(map, block, &found);
+	struct remap_index *idx = map->idx;
+	u32 pad = idx ? idx->pad[map->block[i] >> REMAP_REGION_SHIFT] : 0;
 
-	return found ? &map->e[i] : NULL;
+	return &map->val[i + (pad >> 1)];
+}
+
+static void map_set(struct remap_map *map, u64 i, u64 block, u32 val)
+{
+	map->block[i] = block;
+	*map_valp(map, i) = val;
 }
 
 /*
@@ -132,70 +145,114 @@ static struct remap_map *map_locked(struct remap_c *rc)
 	return rcu_dereference_protected(rc->map, lockdep_is_held(&rc->lock));
 }
 
-static struct remap_map *map_alloc(u64 nr)
+/*
+ * Entries of region @r in the map being built: its count now, changed by
+ * @delta for each entry of @chg (sorted by block) there. Called for
+ * ascending regions, *@j walks @chg.
+ */
+static u64 region_next(struct remap_c *rc, u64 r, const struct remap_ent *chg,
+		       u64 n, int delta, u64 *j)
 {
-	struct remap_map *map = kvmalloc(struct_size(map, e, nr), GFP_KERNEL);
+	u64 cnt = rc->region_cnt[r];
 
-	if (map) {
-		map->nr = nr;
-		map->idx = NULL;
-	}
-	return map;
+	for (; *j < n && chg[*j].block >> REMAP_REGION_SHIFT == r; (*j)++)
+		cnt += delta;
+	return cnt;
 }
 
 /*
- * Build the lookup index of a large map from the region counts, which
- * already describe it. Bitmaps only for regions with at least
- * REMAP_RBM_MIN entries: they cost at most a sixth of the entries'
- * memory. Without memory the map is searched whole, only slower.
+ * The lookup index of a map of @nr entries: the current one with @chg
+ * added (@delta 1) or removed (-1). Bitmaps only for regions with at
+ * least REMAP_RBM_MIN entries: they cost at most 2.6 bytes per entry
+ * there. Without memory the map is searched whole, only slower.
  */
-static void map_index(struct remap_c *rc, struct remap_map *map)
+static struct remap_index *map_index_alloc(struct remap_c *rc, u64 nr,
+					   const struct remap_ent *chg, u64 n,
+					   int delta)
 {
-	u64 nr_regions = rc->nr_regions, nr_rbm = 0, i = 0, r, k;
+	u64 nr_regions = rc->nr_regions, nr_rbm = 0, i = 0, pos = 0, j = 0, r, cnt;
 	struct remap_index *idx;
 	size_t size;
 
-	if (map->nr < REMAP_INDEX_MIN)
-		return;
+	if (nr < REMAP_INDEX_MIN)
+		return NULL;
 	for (r = 0; r < nr_regions; r++)
-		nr_rbm += rc->region_cnt[r] >= REMAP_RBM_MIN;
+		nr_rbm += region_next(rc, r, chg, n, delta, &j) >= REMAP_RBM_MIN;
 	size = size_add(sizeof(*idx), array_size(nr_regions + 1, sizeof(u64)));
 	size = size_add(size, array_size(round_up(nr_regions, 2), sizeof(u32)));
-	size = size_add(size, array_size(nr_rbm, sizeof(struct remap_rbm)));
+	size = size_add(size, array_size(size_add(nr, nr_rbm * (REMAP_RBM_WORDS + 1)),
+					 sizeof(u32)));
 	idx = kvzalloc(size, GFP_KERNEL);
 	if (!idx)
-		return;
+		return NULL;
 	idx->nr_regions = nr_regions;
 	idx->first = (u64 *)(idx + 1);
-	idx->dense = (u32 *)(idx->first + nr_regions + 1);
-	idx->rbm = (struct remap_rbm *)(idx->dense + round_up(nr_regions, 2));
+	idx->pad = (u32 *)(idx->first + nr_regions + 1);
+	idx->pool = idx->pad + round_up(nr_regions, 2);
 
-	nr_rbm = 0;
-	for (r = 0; r < nr_regions; i += rc->region_cnt[r++]) {
+	for (r = 0, j = 0; r < nr_regions; r++, i += cnt) {
+		cnt = region_next(rc, r, chg, n, delta, &j);
+		idx->first[r] = i;
+		if (cnt >= REMAP_RBM_MIN) {
+			/* The bitmap's u64 words need 8-byte alignment. */
+			pos = round_up(pos, 2) + REMAP_RBM_WORDS;
+			idx->pad[r] = (pos - i) << 1 | REMAP_PAD_RBM;
+		} else {
+			idx->pad[r] = (pos - i) << 1;
+		}
+		pos += cnt;
+	}
+	idx->first[nr_regions] = i;
+	if (WARN_ON_ONCE(i != nr)) {
+		kvfree(idx);
+		return NULL;
+	}
+	return idx;
+}
+
+/* Fill the region bitmaps once the blocks are in place. */
+static void map_index_fill(struct remap_map *map)
+{
+	struct remap_index *idx = map->idx;
+	u64 r, i;
+	int k;
+
+	for (r = 0; idx && r < idx->nr_regions; r++) {
 		struct remap_rbm *m;
 
-		if (i + rc->region_cnt[r] > map->nr)
-			break;
-		idx->first[r] = i;
-		idx->dense[r] = REMAP_NO_RBM;
-		if (rc->region_cnt[r] < REMAP_RBM_MIN)
+		if (!(idx->pad[r] & REMAP_PAD_RBM))
 			continue;
-		m = &idx->rbm[nr_rbm];
-		idx->dense[r] = nr_rbm++;
-		for (k = i; k < i + rc->region_cnt[r]; k++) {
-			unsigned int off = map->e[k].block & (REMAP_REGION_BLOCKS - 1);
+		m = (struct remap_rbm *)(&map->val[idx->first[r] + (idx->pad[r] >> 1)] -
+					 REMAP_RBM_WORDS);
+		for (i = idx->first[r]; i < idx->first[r + 1]; i++) {
+			unsigned int off = map->block[i] & (REMAP_REGION_BLOCKS - 1);
 
 			m->bits[off / 64] |= BIT_ULL(off % 64);
 		}
 		for (k = 1; k < ARRAY_SIZE(m->bits); k++)
 			m->before[k] = m->before[k - 1] + hweight64(m->bits[k - 1]);
 	}
-	idx->first[nr_regions] = i;
-	if (WARN_ON_ONCE(i != map->nr)) {
+}
+
+/* A map for the current entries with @chg added (@delta 1) or removed (-1). */
+static struct remap_map *map_alloc(struct remap_c *rc, u64 nr,
+				   const struct remap_ent *chg, u64 n, int delta)
+{
+	struct remap_index *idx = map_index_alloc(rc, nr, chg, n, delta);
+	struct remap_map *map;
+	size_t size = struct_size(map, block, nr);
+
+	if (!idx)
+		size = size_add(size, array_size(nr, sizeof(u32)));
+	map = kvmalloc(size, GFP_KERNEL);
+	if (!map) {
 		kvfree(idx);
-		return;
+		return NULL;
 	}
+	map->nr = nr;
 	map->idx = idx;
+	map->val = idx ? idx->pool : (u32 *)&map->block[nr];
+	return map;
 }
 
 static void map_free(struct remap_map *map)
@@ -210,7 +267,7 @@ static void map_publish(struct remap_c *rc, struct remap_map *map)
 {
 	struct remap_map *old;
 
-	map_index(rc, map);
+	map_index_fill(map);
 	old = rcu_replace_pointer(rc->map, map, lockdep_is_held(&rc->lock));
 	if (old) {
 		if (old->idx)
@@ -219,11 +276,16 @@ static void map_publish(struct remap_c *rc, struct remap_map *map)
 	}
 }
 
-static void region_add(struct remap_c *rc, u64 block, int delta)
+static void region_add(struct remap_c *rc, const struct remap_ent *ents,
+		       u64 n, int delta)
 {
-	u32 *cnt = &rc->region_cnt[block >> REMAP_REGION_SHIFT];
+	u64 i;
 
-	WRITE_ONCE(*cnt, *cnt + delta);
+	for (i = 0; i < n; i++) {
+		u32 *cnt = &rc->region_cnt[ents[i].block >> REMAP_REGION_SHIFT];
+
+		WRITE_ONCE(*cnt, *cnt + delta);
+	}
 }
 
 /* Insert @n entries sorted by block, none of them present yet. */
@@ -232,17 +294,19 @@ static int map_add(struct remap_c *rc, const struct remap_ent *add, u64 n)
 	struct remap_map *old = map_locked(rc), *map;
 	u64 i = 0, j = 0, k = 0;
 
-	map = map_alloc(old->nr + n);
+	map = map_alloc(rc, old->nr + n, add, n, 1);
 	if (!map)
 		return -ENOMEM;
 	while (i < old->nr || j < n) {
-		if (j == n || (i < old->nr && old->e[i].block < add[j].block))
-			map->e[k++] = old->e[i++];
-		else
-			map->e[k++] = add[j++];
+		if (j == n || (i < old->nr && old->block[i] < add[j].block)) {
+			map_set(map, k++, old->block[i], *map_valp(old, i));
+			i++;
+		} else {
+			map_set(map, k++, add[j].block, add[j].val);
+			j++;
+		}
 	}
-	for (j = 0; j < n; j++)
-		region_add(rc, add[j].block, 1);
+	region_add(rc, add, n, 1);
 	map_publish(rc, map);
 	return 0;
 }
@@ -253,18 +317,17 @@ static int map_remove(struct remap_c *rc, const struct remap_ent *rm, u64 n)
 	struct remap_map *old = map_locked(rc), *map;
 	u64 i, j = 0, k = 0;
 
-	map = map_alloc(old->nr - n);
+	map = map_alloc(rc, old->nr - n, rm, n, -1);
 	if (!map)
 		return -ENOMEM;
 	for (i = 0; i < old->nr; i++) {
-		if (j < n && old->e[i].block == rm[j].block) {
+		if (j < n && old->block[i] == rm[j].block) {
 			j++;
 			continue;
 		}
-		map->e[k++] = old->e[i];
+		map_set(map, k++, old->block[i], *map_valp(old, i));
 	}
-	for (j = 0; j < n; j++)
-		region_add(rc, rm[j].block, -1);
+	region_add(rc, rm, n, -1);
 	map_publish(rc, map);
 	return 0;
 }
@@ -276,18 +339,20 @@ static int ent_cmp(const void *a, const void *b)
 	return x->block < y->block ? -1 : x->block > y->block;
 }
 
-/* Rebuild spare_used, counts and the lookup array from rc->table. */
+/* Rebuild spare_used, counts and the lookup map from rc->table. */
 int remap_build_map(struct remap_c *rc)
 {
+	struct remap_ent *ents;
 	struct remap_map *map;
 	u64 s, n = 0, lost = 0;
+	int r = -EINVAL;
 
 	bitmap_zero(rc->spare_used, rc->spare_blocks);
 	for (s = 0; s < rc->spare_blocks; s++)
 		if (le64_to_cpu(rc->table[s]) & REMAP_SLOT_VALID)
 			n++;
-	map = map_alloc(n);
-	if (!map)
+	ents = kvmalloc_array(n, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
 		return -ENOMEM;
 	n = 0;
 	for (s = 0; s < rc->spare_blocks; s++) {
@@ -296,11 +361,11 @@ int remap_build_map(struct remap_c *rc)
 		if (!(slot & REMAP_SLOT_VALID))
 			continue;
 		if ((slot & REMAP_SLOT_BLOCK) >= rc->nr_blocks)
-			goto invalid;
-		map->e[n].block = slot & REMAP_SLOT_BLOCK;
-		map->e[n].val = s << 2;
+			goto out;
+		ents[n].block = slot & REMAP_SLOT_BLOCK;
+		ents[n].val = s << 2;
 		if (slot & REMAP_SLOT_LOST) {
-			map->e[n].val |= REMAP_LOST;
+			ents[n].val |= REMAP_LOST;
 			lost++;
 		}
 		__set_bit(s, rc->spare_used);
@@ -308,22 +373,33 @@ int remap_build_map(struct remap_c *rc)
 		if (!(n & 65535))
 			cond_resched();
 	}
-	sort(map->e, n, sizeof(map->e[0]), ent_cmp, NULL);
+	sort(ents, n, sizeof(ents[0]), ent_cmp, NULL);
 	for (s = 1; s < n; s++)
-		if (map->e[s].block == map->e[s - 1].block)
-			goto invalid;
+		if (ents[s].block == ents[s - 1].block)
+			goto out;
 
+	/* The index is laid out by the new counts; without memory, the old. */
 	memset(rc->region_cnt, 0, rc->nr_regions * sizeof(u32));
+	region_add(rc, ents, n, 1);
+	r = -ENOMEM;
+	map = map_alloc(rc, n, NULL, 0, 0);
+	if (!map) {
+		map = map_locked(rc);
+		memset(rc->region_cnt, 0, rc->nr_regions * sizeof(u32));
+		for (s = 0; map && s < map->nr; s++)
+			rc->region_cnt[map->block[s] >> REMAP_REGION_SHIFT]++;
+		goto out;
+	}
 	for (s = 0; s < n; s++)
-		rc->region_cnt[map->e[s].block >> REMAP_REGION_SHIFT]++;
+		map_set(map, s, ents[s].block, ents[s].val);
 	rc->nr_entries = n;
 	rc->nr_lost = lost;
 	rc->alloc_hint = 0;
 	map_publish(rc, map);
-	return 0;
-invalid:
-	map_free(map);
-	return -EINVAL;
+	r = 0;
+out:
+	kvfree(ents);
+	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -396,13 +472,13 @@ static void defer_bio(struct remap_c *rc, struct bio_list *list, struct bio *bio
 /* Park @bio until block @block is no longer busy; false if it is not. */
 static bool hold_if_busy(struct remap_c *rc, struct bio *bio, u64 block)
 {
-	struct remap_ent *ent;
+	u32 *vp;
 	unsigned long flags;
 	bool held = false;
 
 	spin_lock_irqsave(&rc->defer_lock, flags);
-	ent = map_find(rcu_dereference_sched(rc->map), block);
-	if (ent && (READ_ONCE(ent->val) & REMAP_BUSY)) {
+	vp = map_find(rcu_dereference_sched(rc->map), block);
+	if (vp && (READ_ONCE(*vp) & REMAP_BUSY)) {
 		bio_list_add(&rc->waiting, bio);
 		held = true;
 	}
@@ -429,10 +505,9 @@ static int remap_route(struct remap_c *rc, struct bio *bio,
 	sector_t mask = remap_block_sectors(rc) - 1;
 	bool write = op_is_write(bio_op(bio));
 	bool discard = bio_op(bio) == REQ_OP_DISCARD;
-	u64 first = remap_block(rc, sector), last, next, v;
+	u64 first = remap_block(rc, sector), last, next, i;
 	struct remap_map *map;
-	bool found;
-	u64 i;
+	u32 *vp, v;
 
 	last = remap_block(rc, sector + max(bio_sectors(bio), 1U) - 1);
 	rcu_read_lock_sched();
@@ -448,10 +523,10 @@ again:
 	}
 	this_cpu_inc(rc->pcpu->lookups);
 	map = rcu_dereference_sched(rc->map);
-	i = map_search(map, first, &found);
-	if (!found) {
+	vp = map_search(map, first, &i);
+	if (!vp) {
 		/* Only a bio of several blocks needs the next entry. */
-		next = last > first && i < map->nr ? map->e[i].block : U64_MAX;
+		next = last > first && i < map->nr ? map->block[i] : U64_MAX;
 		if (next <= last && may_split) {
 			dm_accept_partial_bio(bio, (next << rc->block_shift) - sector);
 			last = next - 1;
@@ -463,7 +538,7 @@ again:
 		dm_accept_partial_bio(bio, ((first + 1) << rc->block_shift) - sector);
 		last = first;
 	}
-	v = READ_ONCE(map->e[i].val);
+	v = READ_ONCE(*vp);
 	if (v & REMAP_BUSY) {
 		uncount(rc, pb);
 		if (hold_if_busy(rc, bio, first)) {
@@ -716,9 +791,9 @@ static int copy_blocks(struct remap_c *rc, struct remap_ent *ents, u64 n,
 	return 0;
 }
 
-static void set_val(struct remap_c *rc, u64 block, u64 val)
+static void set_val(struct remap_c *rc, u64 block, u32 val)
 {
-	WRITE_ONCE(map_find(map_locked(rc), block)->val, val);
+	WRITE_ONCE(*map_find(map_locked(rc), block), val);
 }
 
 static void record_slots(struct remap_c *rc, struct remap_ent *ents, u64 n)
@@ -857,7 +932,8 @@ out:
 static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			u64 count, u64 *done)
 {
-	struct remap_ent *ents, *ent;
+	struct remap_ent *ents;
+	u32 *vp;
 	void *buf;
 	u64 i = 0, n, k;
 	int r = 0;
@@ -879,17 +955,18 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 				r = -EINVAL;
 				break;
 			}
-			ent = map_find(map_locked(rc), b);
-			if (!ent || (ent->val & REMAP_BUSY))
+			vp = map_find(map_locked(rc), b);
+			if (!vp || (*vp & REMAP_BUSY))
 				continue;
-			if (ent->val & REMAP_LOST) {
+			if (*vp & REMAP_LOST) {
 				DMWARN("block %llu holds lost data: rewrite it before unremapping",
 				       b);
 				r = -EINVAL;
 				break;
 			}
-			ents[n++] = *ent;
-			WRITE_ONCE(ent->val, ent->val | REMAP_BUSY);
+			ents[n].block = b;
+			ents[n++].val = *vp;
+			WRITE_ONCE(*vp, *vp | REMAP_BUSY);
 		}
 		if (!n)
 			break;
@@ -934,7 +1011,7 @@ static int write_clone(struct remap_c *rc, struct bio *bio, u64 block,
 	sector_t start = max(main_sector(rc, block), first_sector);
 	sector_t end = min(main_sector(rc, block) + remap_block_sectors(rc),
 			   first_sector + bio_sectors(bio));
-	struct remap_ent *ent = map_find(map_locked(rc), block);
+	u32 *vp = map_find(map_locked(rc), block);
 	struct bio *clone;
 	int r;
 
@@ -942,7 +1019,7 @@ static int write_clone(struct remap_c *rc, struct bio *bio, u64 block,
 	if (!clone)
 		return -ENOMEM;
 	bio_trim(clone, start - first_sector, end - start);
-	clone->bi_iter.bi_sector = remap_spare_sector(rc, REMAP_SPARE(ent->val)) +
+	clone->bi_iter.bi_sector = remap_spare_sector(rc, REMAP_SPARE(*vp)) +
 				   (start - main_sector(rc, block));
 	clone->bi_opf = REQ_OP_WRITE | REQ_SYNC | (bio->bi_opf & REQ_FUA);
 	r = submit_bio_wait(clone);
@@ -963,7 +1040,8 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	sector_t s = pb->iter.bi_sector, len = pb->iter.bi_size >> SECTOR_SHIFT;
 	u64 first = remap_block(rc, s), last = remap_block(rc, s + len - 1);
-	struct remap_ent *ents, *ent;
+	struct remap_ent *ents;
+	u32 *vp;
 	u64 b, n = 0, spare, lost_fixed = 0;
 	int r = 0;
 
@@ -1007,10 +1085,10 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 	}
 	/* A whole rewrite of a lost block makes it good again. */
 	for (b = first; b <= last && !r; b++) {
-		ent = map_find(map_locked(rc), b);
-		if ((ent->val & REMAP_LOST) && !(ent->val & REMAP_BUSY) &&
+		vp = map_find(map_locked(rc), b);
+		if ((*vp & REMAP_LOST) && !(*vp & REMAP_BUSY) &&
 		    covers(rc, b, s, len)) {
-			remap_md_set_slot(rc, REMAP_SPARE(ent->val),
+			remap_md_set_slot(rc, REMAP_SPARE(*vp),
 					  REMAP_SLOT_VALID | b);
 			lost_fixed++;
 		}
@@ -1025,10 +1103,10 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 		goto fail_unlock;
 	}
 	for (b = first; b <= last; b++) {
-		ent = map_find(map_locked(rc), b);
-		if (lost_fixed && covers(rc, b, s, len) && (ent->val & REMAP_LOST) &&
-		    !(ent->val & REMAP_BUSY)) {
-			WRITE_ONCE(ent->val, ent->val & ~REMAP_LOST);
+		vp = map_find(map_locked(rc), b);
+		if (lost_fixed && covers(rc, b, s, len) && (*vp & REMAP_LOST) &&
+		    !(*vp & REMAP_BUSY)) {
+			WRITE_ONCE(*vp, *vp & ~REMAP_LOST);
 			rc->nr_lost--;
 		}
 		forget_suspect(rc, b);
@@ -1057,17 +1135,17 @@ static blk_status_t clear_lost(struct remap_c *rc, struct bio *bio)
 {
 	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	u64 block = remap_block(rc, pb->iter.bi_sector);
-	struct remap_ent *ent;
+	u32 *vp;
 	blk_status_t st = BLK_STS_OK;
 
 	remap_lock(rc);
-	ent = map_find(map_locked(rc), block);
-	if (ent && (ent->val & REMAP_LOST)) {
-		remap_md_set_slot(rc, REMAP_SPARE(ent->val), REMAP_SLOT_VALID | block);
+	vp = map_find(map_locked(rc), block);
+	if (vp && (*vp & REMAP_LOST)) {
+		remap_md_set_slot(rc, REMAP_SPARE(*vp), REMAP_SLOT_VALID | block);
 		if (remap_md_commit(rc)) {
 			st = BLK_STS_IOERR;
 		} else {
-			WRITE_ONCE(ent->val, ent->val & ~REMAP_LOST);
+			WRITE_ONCE(*vp, *vp & ~REMAP_LOST);
 			rc->nr_lost--;
 		}
 	}
@@ -1250,14 +1328,15 @@ static int msg_list(struct remap_c *rc, unsigned int argc, char **argv,
 	}
 	rcu_read_lock();
 	map = rcu_dereference(rc->map);
-	for (i = map_lower_bound(map, start); i < map->nr; i++) {
-		u64 v = READ_ONCE(map->e[i].val);
+	map_search(map, start, &i);
+	for (; i < map->nr; i++) {
+		u32 v = READ_ONCE(*map_valp(map, i));
 
 		if (shown == max || sz + 64 >= maxlen) {
-			DMEMIT("more %llu\n", map->e[i].block);
+			DMEMIT("more %llu\n", map->block[i]);
 			break;
 		}
-		DMEMIT("%llu %llu %s\n", map->e[i].block, REMAP_SPARE(v),
+		DMEMIT("%llu %u %s\n", map->block[i], REMAP_SPARE(v),
 		       v & REMAP_BUSY ? "busy" : v & REMAP_LOST ? "lost" : "remapped");
 		shown++;
 	}

@@ -32,6 +32,10 @@ refuse "0 $ml remap $m $s 0 $sl 1 format extra" "Arguments after the feature"
 refuse "0 $((ml + 8)) remap $m $s 0 $sl" "Main device smaller"
 refuse "0 $((ml / 2)) remap $m $m $((ml / 4)) 4096" "overlaps"
 refuse "0 $ml remap $m $s 0 16" "Spare area too small"
+# A lookup value names its spare block in 30 bits: 1 TiB of 512-byte
+# blocks is about 2^31 of them (a null_blk without memory behind it).
+h=$(nullb nb_huge 1048576 memory_backed=0) || fail "null_blk"
+refuse "0 $ml remap $m $h 0 2147483648 2 block_size 512" "Spare area too large"
 
 # The same device holds both when they do not overlap.
 dm ok "0 $((ml / 2)) remap $m $m $((ml / 2)) 8192" || fail "main and spare on one device refused"
