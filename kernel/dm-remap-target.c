@@ -210,7 +210,7 @@ static struct remap_index *map_index_alloc(struct remap_c *rc, u64 nr,
 	return idx;
 }
 
-/* Fill the region bitmaps once the blocks are in place. */
+/* Fill the region bitmaps once the blocks are in place (before publishing). */
 static void map_index_fill(struct remap_map *map)
 {
 	struct remap_index *idx = map->idx;
@@ -263,17 +263,20 @@ static void map_free(struct remap_map *map)
 	}
 }
 
-static void map_publish(struct remap_c *rc, struct remap_map *map)
+/* Free a map that readers may still hold. */
+static void map_retire(struct remap_map *map)
 {
-	struct remap_map *old;
-
-	map_index_fill(map);
-	old = rcu_replace_pointer(rc->map, map, lockdep_is_held(&rc->lock));
-	if (old) {
-		if (old->idx)
-			kvfree_rcu(old->idx, rcu);
-		kvfree_rcu(old, rcu);
+	if (map) {
+		if (map->idx)
+			kvfree_rcu(map->idx, rcu);
+		kvfree_rcu(map, rcu);
 	}
+}
+
+/* Make @map the live one; the caller retires or keeps the old one. */
+static struct remap_map *map_publish(struct remap_c *rc, struct remap_map *map)
+{
+	return rcu_replace_pointer(rc->map, map, lockdep_is_held(&rc->lock));
 }
 
 static void region_add(struct remap_c *rc, const struct remap_ent *ents,
@@ -288,48 +291,45 @@ static void region_add(struct remap_c *rc, const struct remap_ent *ents,
 	}
 }
 
-/* Insert @n entries sorted by block, none of them present yet. */
-static int map_add(struct remap_c *rc, const struct remap_ent *add, u64 n)
+/*
+ * A new map (not yet live) of the live entries with @chg (sorted by
+ * block) added, @delta 1 (none present yet), or removed, -1 (all
+ * present). NULL without memory. Values only change under rc->lock, so
+ * it stays a faithful copy while the caller holds it.
+ */
+static struct remap_map *map_build(struct remap_c *rc,
+				   const struct remap_ent *chg, u64 n, int delta)
 {
 	struct remap_map *old = map_locked(rc), *map;
 	u64 i = 0, j = 0, k = 0;
 
-	map = map_alloc(rc, old->nr + n, add, n, 1);
+	map = map_alloc(rc, delta > 0 ? old->nr + n : old->nr - n, chg, n, delta);
 	if (!map)
-		return -ENOMEM;
-	while (i < old->nr || j < n) {
-		if (j == n || (i < old->nr && old->block[i] < add[j].block)) {
+		return NULL;
+	while (i < old->nr || (delta > 0 && j < n)) {
+		if (delta < 0 && j < n && old->block[i] == chg[j].block) {
+			i++;
+			j++;
+		} else if (delta < 0 || j == n ||
+			   (i < old->nr && old->block[i] < chg[j].block)) {
 			map_set(map, k++, old->block[i], *map_valp(old, i));
 			i++;
 		} else {
-			map_set(map, k++, add[j].block, add[j].val);
+			map_set(map, k++, chg[j].block, chg[j].val);
 			j++;
 		}
 	}
-	region_add(rc, add, n, 1);
-	map_publish(rc, map);
-	return 0;
+	map_index_fill(map);
+	return map;
 }
 
-/* Remove @n entries sorted by block, all present. */
-static int map_remove(struct remap_c *rc, const struct remap_ent *rm, u64 n)
+/* Make @map from map_build(rc, @chg, @n, @delta) live; returns the old map. */
+static struct remap_map *map_install(struct remap_c *rc, struct remap_map *map,
+				     const struct remap_ent *chg, u64 n,
+				     int delta)
 {
-	struct remap_map *old = map_locked(rc), *map;
-	u64 i, j = 0, k = 0;
-
-	map = map_alloc(rc, old->nr - n, rm, n, -1);
-	if (!map)
-		return -ENOMEM;
-	for (i = 0; i < old->nr; i++) {
-		if (j < n && old->block[i] == rm[j].block) {
-			j++;
-			continue;
-		}
-		map_set(map, k++, old->block[i], *map_valp(old, i));
-	}
-	region_add(rc, rm, n, -1);
-	map_publish(rc, map);
-	return 0;
+	region_add(rc, chg, n, delta);
+	return map_publish(rc, map);
 }
 
 static int ent_cmp(const void *a, const void *b)
@@ -392,10 +392,11 @@ int remap_build_map(struct remap_c *rc)
 	}
 	for (s = 0; s < n; s++)
 		map_set(map, s, ents[s].block, ents[s].val);
+	map_index_fill(map);
 	rc->nr_entries = n;
 	rc->nr_lost = lost;
 	rc->alloc_hint = 0;
-	map_publish(rc, map);
+	map_retire(map_publish(rc, map));
 	r = 0;
 out:
 	kvfree(ents);
@@ -809,7 +810,13 @@ static void record_slots(struct remap_c *rc, struct remap_ent *ents, u64 n)
 	}
 }
 
-static void drop_new(struct remap_c *rc, struct remap_ent *ents, u64 n, bool in_map)
+/*
+ * Give up new entries @ents: their slots and spare blocks, and, when they
+ * were published, the map: @undo is the map from before, made live again
+ * (it needs no memory, so this cannot fail).
+ */
+static void drop_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
+		     struct remap_map *undo)
 {
 	u64 i;
 
@@ -817,10 +824,23 @@ static void drop_new(struct remap_c *rc, struct remap_ent *ents, u64 n, bool in_
 		remap_md_set_slot(rc, REMAP_SPARE(ents[i].val), 0);
 		__clear_bit(REMAP_SPARE(ents[i].val), rc->spare_used);
 	}
-	if (in_map && map_remove(rc, ents, n))
-		/* Cannot shrink: keep them, busy-free and unused by metadata. */
-		for (i = 0; i < n; i++)
-			set_val(rc, ents[i].block, ents[i].val & ~REMAP_FLAGS);
+	if (undo)
+		map_retire(map_install(rc, undo, ents, n, -1));
+}
+
+/* Publish new entries @ents busy; the old map is kept for drop_new(). */
+static int publish_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
+		       struct remap_map **undo)
+{
+	struct remap_map *map = map_build(rc, ents, n, 1);
+
+	if (!map) {
+		drop_new(rc, ents, n, NULL);
+		return -ENOMEM;
+	}
+	*undo = map_install(rc, map, ents, n, 1);
+	remap_drain(rc);
+	return 0;
 }
 
 /*
@@ -830,15 +850,13 @@ static void drop_new(struct remap_c *rc, struct remap_ent *ents, u64 n, bool in_
 static int commit_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
 		      void *buf)
 {
+	struct remap_map *undo;
 	u64 i, lost = 0;
 	int r;
 
-	r = map_add(rc, ents, n);
-	if (r) {
-		drop_new(rc, ents, n, false);
+	r = publish_new(rc, ents, n, &undo);
+	if (r)
 		return r;
-	}
-	remap_drain(rc);
 	r = copy_blocks(rc, ents, n, true, buf);
 	if (!r) {
 		record_slots(rc, ents, n);
@@ -848,9 +866,10 @@ static int commit_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
 			rc->nr_entries -= n;
 	}
 	if (r) {
-		drop_new(rc, ents, n, true);
+		drop_new(rc, ents, n, undo);
 		return r;
 	}
+	map_retire(undo);
 	for (i = 0; i < n; i++) {
 		lost += !!(ents[i].val & REMAP_LOST);
 		set_val(rc, ents[i].block, ents[i].val & ~REMAP_BUSY);
@@ -933,6 +952,7 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			u64 count, u64 *done)
 {
 	struct remap_ent *ents;
+	struct remap_map *map;
 	u32 *vp;
 	void *buf;
 	u64 i = 0, n, k;
@@ -971,8 +991,13 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 		if (!n)
 			break;
 		sort(ents, n, sizeof(*ents), ent_cmp, NULL);
-		remap_drain(rc);
-		r = copy_blocks(rc, ents, n, false, buf);
+		/* The smaller map first: after the commit nothing may fail. */
+		map = map_build(rc, ents, n, -1);
+		r = map ? 0 : -ENOMEM;
+		if (!r) {
+			remap_drain(rc);
+			r = copy_blocks(rc, ents, n, false, buf);
+		}
 		if (!r) {
 			for (k = 0; k < n; k++)
 				remap_md_set_slot(rc, REMAP_SPARE(ents[k].val), 0);
@@ -984,8 +1009,9 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			}
 		}
 		if (!r)
-			r = map_remove(rc, ents, n);
+			map_retire(map_install(rc, map, ents, n, -1));
 		if (r) {
+			map_free(map);
 			for (k = 0; k < n; k++)
 				set_val(rc, ents[k].block, ents[k].val);
 			release_waiting(rc);
@@ -1042,6 +1068,7 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 	u64 first = remap_block(rc, s), last = remap_block(rc, s + len - 1);
 	struct remap_ent *ents;
 	u32 *vp;
+	struct remap_map *undo = NULL;
 	u64 b, n = 0, spare, lost_fixed = 0;
 	int r = 0;
 
@@ -1058,21 +1085,15 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 		if (!alloc_spare(rc, &spare)) {
 			DMWARN("%s: spare area full: write error at block %llu returned",
 			       dm_device_name(dm_table_get_md(rc->ti->table)), b);
-			drop_new(rc, ents, n, false);
+			drop_new(rc, ents, n, NULL);
 			goto fail_unlock;
 		}
 		ents[n].block = b;
 		ents[n].val = (spare << 2) | REMAP_BUSY;
 		n++;
 	}
-	if (n) {
-		r = map_add(rc, ents, n);
-		if (r) {
-			drop_new(rc, ents, n, false);
-			goto fail_unlock;
-		}
-		remap_drain(rc);
-	}
+	if (n && publish_new(rc, ents, n, &undo))
+		goto fail_unlock;
 	/* Old contents of partly written new blocks, then the new data. */
 	for (b = 0; b < n && !r; b++)
 		if (!covers(rc, ents[b].block, s, len))
@@ -1099,9 +1120,10 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 			rc->nr_entries -= n;
 	}
 	if (r) {
-		drop_new(rc, ents, n, true);
+		drop_new(rc, ents, n, undo);
 		goto fail_unlock;
 	}
+	map_retire(undo);
 	for (b = first; b <= last; b++) {
 		vp = map_find(map_locked(rc), b);
 		if (lost_fixed && covers(rc, b, s, len) && (*vp & REMAP_LOST) &&
