@@ -51,6 +51,20 @@ static DEFINE_MUTEX(remap_targets_lock);
 /* Lookup */
 
 /*
+ * Region @r's values in an indexed map. A region with a bitmap has it
+ * right before them, so that a lookup there reads one spot of memory.
+ */
+static u32 *region_vals(struct remap_map *map, u64 r)
+{
+	return &map->val[map->idx->first[r] + (map->idx->pad[r] >> 1)];
+}
+
+static struct remap_rbm *region_rbm(u32 *vals)
+{
+	return (struct remap_rbm *)(vals - REMAP_RBM_WORDS);
+}
+
+/*
  * Search @map for @block: the value's address if it is there, else NULL.
  * *@pos is the index of the first entry with block >= @block. A region
  * bitmap answers without touching the blocks.
@@ -71,8 +85,8 @@ static u32 *map_search(struct remap_map *map, u64 block, u64 *pos)
 		hi = idx->first[r + 1];
 		pad = idx->pad[r];
 		if (pad & REMAP_PAD_RBM) {
-			u32 *v = &map->val[lo + (pad >> 1)];
-			struct remap_rbm *m = (struct remap_rbm *)(v - REMAP_RBM_WORDS);
+			u32 *v = region_vals(map, r);
+			struct remap_rbm *m = region_rbm(v);
 			unsigned int off = block & (REMAP_REGION_BLOCKS - 1);
 			u64 bits = m->bits[off / 64];
 			unsigned int rank = m->before[off / 64] +
@@ -222,8 +236,7 @@ static void map_index_fill(struct remap_map *map)
 
 		if (!(idx->pad[r] & REMAP_PAD_RBM))
 			continue;
-		m = (struct remap_rbm *)(&map->val[idx->first[r] + (idx->pad[r] >> 1)] -
-					 REMAP_RBM_WORDS);
+		m = region_rbm(region_vals(map, r));
 		for (i = idx->first[r]; i < idx->first[r + 1]; i++) {
 			unsigned int off = map->block[i] & (REMAP_REGION_BLOCKS - 1);
 
