@@ -334,7 +334,8 @@ int remap_md_open(struct remap_c *rc, char **error)
 		return r;
 	r = remap_build_map(rc);
 	if (r)
-		*error = "Metadata table holds invalid entries";
+		*error = r == -ENOMEM ? "Cannot allocate the remap map" :
+					"Metadata table holds invalid entries";
 	return r;
 }
 
@@ -365,6 +366,7 @@ int remap_md_reload_if_changed(struct remap_c *rc)
 		r = remap_build_map(rc);
 	if (r)
 		DMERR("reloading changed metadata failed: %s",
-		      error ?: "invalid entries");
+		      error ?: r == -ENOMEM ? "cannot allocate the remap map" :
+					      "invalid entries");
 	return r;
 }
