@@ -1,7 +1,9 @@
 #!/bin/bash
 # Build (once, cached) the dm-remap debug kernel: Linux 6.1 from Debian's
 # linux-source-6.1 with x86_64_defconfig + kvm_guest.config +
-# scripts/debug-kernel.config (KASAN, lockdep, kmemleak, KFENCE, UBSAN, ...).
+# scripts/debug-kernel.config (KASAN, lockdep, kmemleak, KFENCE, UBSAN, ...),
+# after applying scripts/debug-kernel-patches/*.patch (kernel bug fixes the
+# debug kernel needs to boot reliably; each patch says why).
 #
 # Usage: scripts/build-debug-kernel.sh [--print-dir] [-v]
 #
@@ -17,12 +19,13 @@
 # the whole make output to stderr instead of a sampled progress line.
 #
 # Cache: $DMR_CACHE/debug-kernel/<key>/, key = hash of the source tarball
-# (name + size), the fragment, the compiler version and SCRIPT_VERSION.
+# (name + size), the fragment, the patches, the compiler version and
+# SCRIPT_VERSION.
 # The build runs in a temporary directory renamed into place on success,
 # under a flock so concurrent callers build only once.
 set -euo pipefail
 
-SCRIPT_VERSION=1
+SCRIPT_VERSION=2
 
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +56,7 @@ die() {
 export LOCALVERSION=
 
 fragment="$DMR_ROOT/scripts/debug-kernel.config"
+patchdir="$DMR_ROOT/scripts/debug-kernel-patches"
 tarball=${DMR_LINUX_SOURCE:-/usr/src/linux-source-6.1.tar.xz}
 top="$DMR_CACHE/debug-kernel"
 
@@ -93,6 +97,7 @@ cache_key() {
 		echo "tarball $(basename "$tarball") $(stat -c %s "$tarball")"
 		echo "cc $(${CC:-gcc} --version | head -n1)"
 		cat "$fragment"
+		cat "$patchdir"/*.patch
 	} | sha256sum | cut -c1-16
 }
 
@@ -151,6 +156,11 @@ build() {
 	: >"$logf"
 	log "extracting $tarball"
 	tar -xf "$tarball" -C "$src" --strip-components=1
+	for p in "$patchdir"/*.patch; do
+		log "applying $(basename "$p")"
+		patch -d "$src" -p1 --forward --batch -i "$p" >>"$logf" 2>&1 ||
+			die "$(basename "$p") does not apply to $(basename "$tarball") (log: $logf)"
+	done
 
 	log "configuring (x86_64_defconfig + kvm_guest.config + $(basename "$fragment"))"
 	cp "$fragment" "$tmp/debug-kernel.config"

@@ -19,7 +19,7 @@ need_root() {
 
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves
-	sparse kmod cpio xz-utils zstd gzip procps
+	sparse kmod cpio xz-utils zstd gzip procps patch
 	qemu-system-x86 busybox-static dmsetup fio
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	libjson-c-dev libsqlite3-dev pkg-config sqlite3 jq rsync file
