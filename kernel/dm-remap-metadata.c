@@ -260,6 +260,7 @@ static int format(struct remap_c *rc)
 
 static int load(struct remap_c *rc, bool may_format, char **error)
 {
+	const char *name = dm_device_name(dm_table_get_md(rc->ti->table));
 	enum hdr_state st[2];
 	u64 gen[2] = { 0, 0 };
 	unsigned int c, first;
@@ -288,16 +289,26 @@ static int load(struct remap_c *rc, bool may_format, char **error)
 		return r;
 	}
 
-	/* Newest valid copy first; a torn table falls back to the other. */
+	/*
+	 * Newest valid copy first; a torn table falls back to the other.
+	 * Either copy going unused means a torn commit or corruption: say so,
+	 * as the next commit overwrites it.
+	 */
 	first = (st[1] == HDR_VALID && (st[0] != HDR_VALID || gen[1] > gen[0]));
+	if (st[first ^ 1] != HDR_VALID)
+		DMWARN("%s: metadata copy %u has no valid header: using copy %u",
+		       name, first ^ 1, first);
 	for (c = first; ; c = first ^ 1) {
 		if (st[c] == HDR_VALID) {
 			r = load_copy(rc, c, error);
 			if (r != -EBADMSG)
 				break;
+			DMWARN("%s: metadata copy %u table checksum mismatch%s",
+			       name, c, c == first && st[c ^ 1] == HDR_VALID ?
+			       ": using the older copy" : "");
 		}
 		if (c != first) {
-			*error = "Metadata tables are corrupt (checksum mismatch in both copies)";
+			*error = "Metadata is corrupt (no copy has a valid header and table)";
 			return -EINVAL;
 		}
 	}
