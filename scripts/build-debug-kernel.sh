@@ -22,10 +22,13 @@
 # (name + size), the fragment, the patches, the compiler version and
 # SCRIPT_VERSION.
 # The build runs in a temporary directory renamed into place on success,
-# under a flock so concurrent callers build only once.
+# under a flock so concurrent callers build only once. Each call marks
+# its build used (D/last-used); a new build removes the other builds
+# (2.7 GB each) that nothing used for DMR_DEBUG_KEEP_DAYS (default 14).
 set -euo pipefail
 
 SCRIPT_VERSION=2
+keep_days=${DMR_DEBUG_KEEP_DAYS:-14}
 
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +54,7 @@ die() {
 	log "ERROR: $*"
 	exit 1
 }
+[[ $keep_days =~ ^[0-9]+$ ]] || die "DMR_DEBUG_KEEP_DAYS must be a number of days"
 
 # Set but empty: kbuild's setlocalversion then adds no "+" suffix.
 export LOCALVERSION=
@@ -209,6 +213,21 @@ build() {
 	log "built $kver in $(($(date +%s) - t0)) s"
 }
 
+# Remove complete builds other than $final unused for keep_days. Called
+# under the lock; a build in use by another checkout was marked lately.
+prune() {
+	local d used now
+	now=$(date +%s)
+	for d in "$top"/*/; do
+		d=${d%/}
+		[ "$d" != "$final" ] && is_complete "$d" || continue
+		used=$(stat -c %Y "$d/last-used" 2>/dev/null || stat -c %Y "$d")
+		[ $((now - used)) -gt $((keep_days * 86400)) ] || continue
+		log "removing $d: unused for more than $keep_days days"
+		rm -rf "$d"
+	done
+}
+
 [ -f "$fragment" ] || die "missing $fragment"
 if [ $print_only = 1 ]; then
 	[ -f "$tarball" ] || exit 1
@@ -241,9 +260,11 @@ if ! is_complete "$final"; then
 		mv -T "$tmp" "$final"
 		trap - EXIT
 		rm -f "$top/failed-build.log"
+		prune
 	fi
 	flock -u 9
 	exec 9>&-
 fi
 
+touch "$final/last-used"
 echo "$final"
