@@ -636,10 +636,17 @@ static int zipf_setup(struct dmrs_run *run)
 		w[k] = fx_exp2_neg(e) >> 8;
 		sum += w[k];
 	}
+	/*
+	 * sum reaches 2^34 for a small theta, so acc << 32 would overflow;
+	 * for a large one the tail weighs 0 and acc / sum reaches 1 early,
+	 * which must stay U32_MAX, not wrap to 0: the search needs a
+	 * non-decreasing table.
+	 */
 	for (k = 0; k < DMRS_ZIPF_BINS; k++) {
 		acc += w[k];
 		run->zipf_cdf[k] = k == DMRS_ZIPF_BINS - 1 ? U32_MAX :
-				   (u32)div64_u64(acc << 32, sum);
+				   min_t(u64, mul_u64_u64_div_u64(acc, 1ULL << 32, sum),
+					 U32_MAX);
 	}
 	kvfree(w);
 	return 0;

@@ -69,3 +69,29 @@ awk -v i="$(val iops)" 'BEGIN { exit !(i <= 2000 * 1.05) }' || fail "rate=2000 g
 grep -q 'worker  0: cpu 0' $S/comprehensive_report && grep -q 'worker  1: cpu 1' $S/comprehensive_report ||
 	fail "workers not bound to cpus 0 and 1"
 log "ok"
+
+# Zipf shape, counted by the target: with exactly one bin of the 1024
+# remapped, its share of the reads (spare_ios / reads) must match zipf's,
+# 1 / H for the hottest bin and 1024^-theta / H for the coldest, where
+# H = sum of k^-theta, k = 1..1024. Bin rank k sits at position
+# (713 k + seed) mod 1024, 64 blocks each on this 65536-block device.
+msg r0 unremap 0 "$(($(sectors "$DEV") / 8))" >/dev/null || fail "unremap: $MSG_ERR"
+[ "$(remapped_count r0)" = 0 ] || fail "$(remapped_count r0) remaps left"
+zipf_share() {	# zipf_share THETA RANK
+	local pos=$((($2 * 713 + 7) % 1024)) r0 s0 r1 s1 ok
+	msg r0 remap $((pos * 512)) 64 >/dev/null || fail "remap bin $pos: $MSG_ERR"
+	r0=$(status_counter r0 reads) s0=$(status_counter r0 spare_ios)
+	run_pass "1 1 1000 qd=8 seed=7 dist=zipf:$1"
+	r1=$(status_counter r0 reads) s1=$(status_counter r0 spare_ios)
+	msg r0 unremap $((pos * 512)) 64 >/dev/null || fail "unremap bin $pos: $MSG_ERR"
+	# busybox awk has no ^ or sqrt here; jq has.
+	ok=$(jq -nr --argjson t "$1" --argjson k "$2" --argjson n $((r1 - r0)) --argjson c $((s1 - s0)) '
+		([range(1; 1025) | pow(.; -$t)] | add) as $h | ($n * pow($k + 1; -$t) / $h) as $e |
+		"\($e * 10 | floor / 10) \($n > 1000 and ($c - $e | fabs) <= 5 * ($e | sqrt) + 0.05 * $e)"')
+	log "zipf:$1 rank $2: $((s1 - s0)) of $((r1 - r0)) reads, expected ${ok% *}"
+	[ "${ok#* }" = true ] || fail "zipf:$1 rank $2: the bin got $((s1 - s0)) of $((r1 - r0)) reads, not ${ok% *}"
+}
+zipf_share 3 0
+zipf_share 0.1 1023
+zipf_share 1.2 0
+log "zipf ok"
