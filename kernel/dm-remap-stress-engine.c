@@ -117,7 +117,8 @@ static void dmrs_end_io(struct bio *bio)
 	unsigned long flags;
 
 	slot->status = bio->bi_status;
-	if (!slot->readback) {
+	/* A failed read-back leaves data unverified: it fails the run too. */
+	if (slot->status || !slot->readback) {
 		local_irq_save(flags);
 		cs = w->run->cpu[smp_processor_id()];
 		if (slot->status)
