@@ -370,7 +370,9 @@ static int cmd_trend(const char *path, const char *metric, const char *test, int
 				flag = 1;
 			}
 		}
-		w = vmax > 0 && !isnan(val[i]) ? (int)(val[i] / vmax * 40 + 0.5) : 0;
+		/* Bars for positive values only (change metrics go negative). */
+		w = vmax > 0 && val[i] > 0 ? (int)(val[i] / vmax * 40 + 0.5) : 0;
+		w = w > 40 ? 40 : w;
 		memset(barb, '#', (size_t)w);
 		barb[w] = '\0';
 		fmt_time(t, sizeof(t), times[i]);

@@ -233,6 +233,14 @@ t "history trend: DRIFT on run 6 only" 0 "^1 run\(s\) drifted" -- sh -c "\"$tool
 t "history trend --threshold 40%" 0 "latest run within threshold" -- "$tool" history --db "$db" trend --metric p99 --threshold 40%
 t "history trend --last 3" 2 "over 3 run\(s\)" -- "$tool" history --db "$db" trend --metric lat_p99_ns --last 3
 t "history trend on iops: stable" 0 "0 run\(s\) drifted" -- "$tool" history --db "$db" trend --metric iops
+# A metric that goes negative: no bar for it, no overflow.
+db2=$tmp/hist/neg.db
+mkres "$tmp/neg1" regression_iops_change_pct 15.00
+mkres "$tmp/neg2" regression_iops_change_pct -12.50
+t "history add a positive change" 0 "added run 1" -- "$tool" history --db "$db2" add "$tmp/neg1"
+t "history add a negative change" 0 "added run 2" -- "$tool" history --db "$db2" add "$tmp/neg2"
+t "history trend of a negative value: no bar" 2 "^2 .* -12\.50 +-183\.33% +DRIFT$" -- "$tool" history --db "$db2" trend --metric regression_iops_change_pct
+t "history trend: the largest value has the full bar" 2 "15\.00 +#{40}$" -- "$tool" history --db "$db2" trend --metric regression_iops_change_pct
 t "history trend: unknown metric" 3 "unknown metric 'speed'" -- "$tool" history --db "$db" trend --metric speed
 t "history trend needs --metric" 3 "--metric is required" -- "$tool" history --db "$db" trend
 t "history rejects a corrupt file" 3 "results-nul: NUL byte" -- "$tool" history --db "$db" add "$data/corrupt/results-nul"
