@@ -514,7 +514,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cfg *c)
 	return 0;
 }
 
-static void start_string(const struct run_cfg *c, char *buf, size_t sz)
+/* The start command, or -1 when it does not fit in @sz bytes. */
+static int start_string(const struct run_cfg *c, char *buf, size_t sz)
 {
 	size_t n;
 
@@ -548,6 +549,7 @@ static void start_string(const struct run_cfg *c, char *buf, size_t sz)
 	if (c->force)
 		ADD(" force=1");
 #undef ADD
+	return n < sz ? 0 : -1;
 }
 
 static uint64_t now_ms(void)
@@ -669,7 +671,7 @@ static int cmd_run(int argc, char **argv)
 	struct record st;
 	struct sigaction sa;
 	struct run run;
-	char cmd[512];
+	char cmd[4096];	/* a sysfs write takes at most a page */
 	const char *ctl = "stress_test_start";
 	uint64_t t0, deadline = 0, stop_at = 0;
 	int rc, tty, stop_sent = 0, timed_out = 0, have_st = 0, fails = 0;
@@ -702,7 +704,10 @@ static int cmd_run(int argc, char **argv)
 			 (unsigned long long)c.runtime_ms);
 		break;
 	default:
-		start_string(&c, cmd, sizeof(cmd));
+		if (start_string(&c, cmd, sizeof(cmd))) {
+			die_msg("run: the start command is longer than %zu bytes", sizeof(cmd) - 1);
+			return EXIT_USAGE;
+		}
 		break;
 	}
 
@@ -759,8 +764,17 @@ static int cmd_run(int argc, char **argv)
 		if (!active_state(rec_s(&st, "state")))
 			break;
 		progress(&c, &st, tty);
-		if (!deadline && !(c.set & S_TIMEOUT) && rec_u(&st, "duration_ms"))
-			deadline = t0 + rec_u(&st, "duration_ms") + 120000;
+		/*
+		 * From the start of the measurement (elapsed_ms > 0; remap-heavy
+		 * setup and the memory grab come before it): twice the duration
+		 * for a read-back after writes, twice that for the two phases of
+		 * memory_pressure_test, and 120 s.
+		 */
+		if (!deadline && !(c.set & S_TIMEOUT) && rec_u(&st, "duration_ms") &&
+		    rec_u(&st, "elapsed_ms"))
+			deadline = now_ms() - rec_u(&st, "elapsed_ms") +
+				   rec_u(&st, "duration_ms") * (c.mode == M_MEMPRESS ? 4 : 2) +
+				   120000;
 		if (!stop_sent && deadline && now_ms() > deadline) {
 			if (tty && !c.quiet)
 				fputc('\n', stderr);

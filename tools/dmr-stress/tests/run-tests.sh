@@ -295,6 +295,10 @@ fi
 check "--save kept results" cmp "$tmp/save1/stress_test_results" "$data/results.golden"
 check "--save kept the histogram" cmp "$tmp/save1/histogram" "$data/histogram.golden"
 check "--quiet: no history line" test ! -e "$rundb-nothing"
+: >"$sys/.commands"
+t "run: a start command longer than a page is refused, exit 3" 3 "start command is longer than 4095 bytes" -- \
+	"$tool" --sysfs "$sys" run --type randwrite --force --cpus "$(seq -s, 0 1499)"
+check "the refused command was not written" test ! -s "$sys/.commands"
 arm
 t "run --quick writes quick_validation" 0 "result PASS" -- "$tool" --sysfs "$sys" run --quick --device remap0 --interval 100ms --no-history
 check "--quick wrote 1 to quick_validation" grep -qx 'quick_validation 1' "$sys/.commands"
