@@ -56,16 +56,23 @@ MODULE_PARM_DESC(pressure_max_pct, "memory_pressure_test refuses more than this 
 #define TARGET_MAX	127
 #define REPORT_SIZE	(64 * 1024)
 #define HIST_SIZE	(128 * 1024)
+#define NR_SNAPSHOTS	4	/* readers of one long file at a time */
+
+/* A reader's copy of comprehensive_report or histogram. */
+struct snapshot {
+	const struct file *reader;	/* NULL: free */
+	char *text;
+	size_t len;
+	u64 used;			/* 0 when free, else the last read */
+};
 
 static struct {
 	struct mutex lock;		/* everything below */
 	struct dmrs_run *run;		/* the running or the last run */
 	char target[TARGET_MAX + 1];	/* "" : the only dm-remap device */
 	char *baseline;			/* results text, or NULL */
-	char *report;			/* cached comprehensive_report */
-	size_t report_len;
-	char *hist;			/* cached histogram */
-	size_t hist_len;
+	struct snapshot snap[2][NR_SNAPSHOTS];	/* report, histogram */
+	u64 snap_clock;
 	u64 finished;			/* runs finished */
 	wait_queue_head_t end_wq;
 	struct workqueue_struct *wq;
@@ -1109,35 +1116,54 @@ static struct attribute *dmrs_attrs[] = {
 };
 
 /*
- * The long files: generated whole when read from offset 0 and served from
- * that copy for the following offsets, so one reader sees one snapshot.
+ * The long files: generated whole when a reader reads from offset 0 and
+ * served from that reader's copy for the following offsets, so each
+ * reader (open file) sees one snapshot. The copy goes at end of file; one
+ * left by a reader that stopped early is reused for the next reader when
+ * all are taken (the least recently read).
  */
-static ssize_t long_read(char **cache, size_t *len, size_t size, bool report,
-			 char *buf, loff_t off, size_t count)
+static ssize_t long_read(unsigned int kind, const struct file *f, char *buf,
+			 loff_t off, size_t count)
 {
+	struct snapshot *tab = dmrs.snap[kind], *s = &tab[0];
+	size_t size = kind ? HIST_SIZE : REPORT_SIZE;
+	unsigned int i;
 	ssize_t r;
 
 	mutex_lock(&dmrs.lock);
-	if (off == 0 || !*cache) {
-		if (!*cache)
-			*cache = kvmalloc(size, GFP_KERNEL);
-		if (!*cache) {
+	for (i = 0; i < NR_SNAPSHOTS && s->reader != f; i++)
+		if (tab[i].reader == f || tab[i].used < s->used)
+			s = &tab[i];
+	if (off == 0 || s->reader != f) {
+		if (!s->text)
+			s->text = kvmalloc(size, GFP_KERNEL);
+		if (!s->text) {
 			r = -ENOMEM;
 			goto out;
 		}
-		*len = 0;
+		s->reader = f;
+		s->len = 0;
 		if (dmrs.run) {
-			r = report ? dmrs_format_report(dmrs.run, dmrs.baseline, *cache, size) :
-				     dmrs_format_histogram(dmrs.run, *cache, size);
-			if (r < 0)
+			r = kind ? dmrs_format_histogram(dmrs.run, s->text, size) :
+				   dmrs_format_report(dmrs.run, dmrs.baseline, s->text, size);
+			if (r < 0) {
+				s->reader = NULL;
+				s->used = 0;
 				goto out;
-			*len = r;
+			}
+			s->len = r;
 		}
 	}
 	r = 0;
-	if (off < *len) {
-		r = min_t(size_t, count, *len - off);
-		memcpy(buf, *cache + off, r);
+	if (off < s->len) {
+		r = min_t(size_t, count, s->len - off);
+		memcpy(buf, s->text + off, r);
+		s->used = ++dmrs.snap_clock;
+	} else {
+		s->reader = NULL;
+		s->used = 0;
+		kvfree(s->text);
+		s->text = NULL;
 	}
 out:
 	mutex_unlock(&dmrs.lock);
@@ -1147,13 +1173,13 @@ out:
 static ssize_t report_read(struct file *f, struct kobject *k, struct bin_attribute *a,
 			   char *buf, loff_t off, size_t count)
 {
-	return long_read(&dmrs.report, &dmrs.report_len, REPORT_SIZE, true, buf, off, count);
+	return long_read(0, f, buf, off, count);
 }
 
 static ssize_t histogram_read(struct file *f, struct kobject *k, struct bin_attribute *a,
 			      char *buf, loff_t off, size_t count)
 {
-	return long_read(&dmrs.hist, &dmrs.hist_len, HIST_SIZE, false, buf, off, count);
+	return long_read(1, f, buf, off, count);
 }
 
 static struct bin_attribute attr_report = {
@@ -1208,6 +1234,7 @@ fail:
 static void __exit dmrs_exit(void)
 {
 	struct dmrs_run *run;
+	unsigned int i;
 
 	/* No new starts: the files go first (this waits for their users). */
 	kobject_put(dmrs.kobj);
@@ -1224,8 +1251,8 @@ static void __exit dmrs_exit(void)
 	destroy_workqueue(dmrs.wq);	/* waits for the controller */
 	dmrs_run_free(run);
 	kfree(dmrs.baseline);
-	kvfree(dmrs.report);
-	kvfree(dmrs.hist);
+	for (i = 0; i < 2 * NR_SNAPSHOTS; i++)
+		kvfree(dmrs.snap[i / NR_SNAPSHOTS][i % NR_SNAPSHOTS].text);
 }
 
 module_init(dmrs_init);

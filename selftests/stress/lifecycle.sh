@@ -3,7 +3,8 @@
 # A run's life: progress while it runs, adjust, stop mid-run (drained,
 # stopped, incomplete), removal of the device refused while the run holds
 # it, write tests refused on claimed devices, rmmod mid-run, and the module
-# ready for the next run after each.
+# ready for the next run after each; readers of the report keep their own
+# snapshot.
 . "$(dirname "$0")/lib.sh"
 need_stress
 setup_remap 128 16
@@ -66,5 +67,20 @@ rmmod dm_remap_stress || fail "rmmod during a run"
 grep -q -- "unloading: stopping the running test" <<<"$(dmesg)" || fail "rmmod did not say it stopped the run"
 modprobe dm-remap-stress || fail "reload"
 run_pass "1 1 300"
+
+# Each reader of a long file keeps its own snapshot: a reader halfway
+# through the first run's report still gets that report whole after a
+# second run and another reader from offset 0.
+cat $S/comprehensive_report >/tmp/rep1
+[ "$(stat -c %s /tmp/rep1)" -gt 1024 ] || fail "the report is $(stat -c %s /tmp/rep1) bytes"
+exec 3<$S/comprehensive_report
+dd bs=1024 count=1 <&3 >/tmp/repA 2>/dev/null
+run_pass "1 1 300 seed=9"
+cat $S/comprehensive_report >/tmp/rep2
+cat <&3 >>/tmp/repA
+exec 3<&-
+cmp -s /tmp/rep1 /tmp/rep2 && fail "the second run's report is the first's"
+cmp /tmp/rep1 /tmp/repA || fail "a reader's report changed under it"
+log "two readers, two snapshots"
 dm_remove r0 || fail "r0 still busy after the runs"
 log "ok"
