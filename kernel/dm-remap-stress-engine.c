@@ -470,7 +470,8 @@ static bool rate_allows(struct dmrs_worker *w)
 		w->rate_base_ns = now;
 		w->rate_issued = 0;
 	}
-	due = w->rate_base_ns + div64_u64(w->rate_issued * NSEC_PER_SEC, per);
+	/* 128-bit product: issued * 10^9 passes 2^64 after 1.8e10 I/Os. */
+	due = w->rate_base_ns + mul_u64_u64_div_u64(w->rate_issued, NSEC_PER_SEC, per);
 	if (now >= due) {
 		w->rate_issued++;
 		return true;

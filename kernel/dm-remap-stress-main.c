@@ -519,17 +519,34 @@ static int save_baseline(struct dmrs_run *run)
 
 static int ctl_mempress(struct dmrs_run *run)
 {
+	struct dmrs_summary *unpressured;
 	LIST_HEAD(pages);
+	bool stopped;
 	int r;
 
 	r = dmrs_run_phase(run);
 	if (r || run->stop_user)
 		return r;
-	run->unpressured = kmalloc(sizeof(*run->unpressured), GFP_KERNEL);
-	if (!run->unpressured)
+	unpressured = kmalloc(sizeof(*unpressured), GFP_KERNEL);
+	if (!unpressured)
 		return -ENOMEM;
-	dmrs_summarize(run, run->unpressured);
-	dmrs_run_reset(run);
+	/*
+	 * The reset clears run->stop: under the lock that stop and rmmod
+	 * take, so that a stop either comes before it (the run ends with
+	 * the first phase's figures) or after it (and stays set).
+	 */
+	mutex_lock(&dmrs.lock);
+	stopped = run->stop_user;
+	if (!stopped) {
+		dmrs_summarize(run, unpressured);
+		run->unpressured = unpressured;
+		dmrs_run_reset(run);
+	}
+	mutex_unlock(&dmrs.lock);
+	if (stopped) {
+		kfree(unpressured);
+		return 0;
+	}
 	run->pressure_held_mb = pressure_hold(&pages, run->p.pressure_mb, &run->stop_user);
 	if (run->pressure_held_mb < run->p.pressure_mb)
 		pr_warn("memory_pressure_test: held %llu of %u MB (allocation refused without retrying)\n",
