@@ -92,6 +92,18 @@ struct dm_remap_target {
 	struct list_head node;
 };
 
+/*
+ * What the in-memory metadata is worth. A table's constructor loads it,
+ * but until its first preresume another table of the device may still
+ * commit (a reload is live until the swap). A failed reload leaves it
+ * half-read: only a full reload may follow.
+ */
+enum remap_md_state {
+	REMAP_MD_LOADED,	/* as read by the constructor */
+	REMAP_MD_CURRENT,	/* checked against the disk since the swap */
+	REMAP_MD_STALE,		/* a reload failed: reload before any use */
+};
+
 struct remap_c {
 	struct dm_target *ti;
 	struct dm_dev *main_dev;
@@ -131,6 +143,7 @@ struct remap_c {
 	u64 nr_entries;
 	u64 generation;
 	unsigned int cur_copy;		/* copy holding @generation */
+	enum remap_md_state md_state;
 	bool md_failed;
 	void *hdr_buf;			/* REMAP_MD_BLOCK bytes */
 	struct dm_io_client *io_client;
@@ -151,6 +164,7 @@ struct remap_c {
 int remap_md_geometry(struct remap_c *rc, char **error);
 int remap_md_open(struct remap_c *rc, char **error);
 int remap_md_reload_if_changed(struct remap_c *rc);
+int remap_md_current(struct remap_c *rc);
 int remap_md_commit(struct remap_c *rc);
 void remap_md_free(struct remap_c *rc);
 void remap_md_set_slot(struct remap_c *rc, u64 spare, u64 slot);

@@ -352,7 +352,9 @@ int remap_md_open(struct remap_c *rc, char **error)
 
 /*
  * Called from preresume: a table loaded while another one was live may
- * have read metadata that the old table changed since. Reload then.
+ * have read metadata that the old table changed since. Reload then. After
+ * a failed reload, reload whatever the headers say: the table image,
+ * generation and copy may be the new ones while the map is the old one.
  */
 int remap_md_reload_if_changed(struct remap_c *rc)
 {
@@ -367,17 +369,34 @@ int remap_md_reload_if_changed(struct remap_c *rc)
 		if (r)
 			return r;
 	}
-	if (st[rc->cur_copy] == HDR_VALID && gen[rc->cur_copy] == rc->generation &&
+	if (rc->md_state != REMAP_MD_STALE &&
+	    st[rc->cur_copy] == HDR_VALID && gen[rc->cur_copy] == rc->generation &&
 	    (st[rc->cur_copy ^ 1] != HDR_VALID ||
-	     gen[rc->cur_copy ^ 1] < rc->generation))
+	     gen[rc->cur_copy ^ 1] < rc->generation)) {
+		rc->md_state = REMAP_MD_CURRENT;
 		return 0;
+	}
 
+	rc->md_state = REMAP_MD_STALE;
 	r = load(rc, false, &error);
 	if (!r)
 		r = remap_build_map(rc);
-	if (r)
-		DMERR("reloading changed metadata failed: %s",
+	if (r) {
+		DMERR("%s: reloading changed metadata failed: %s",
+		      dm_device_name(dm_table_get_md(rc->ti->table)),
 		      error ?: r == -ENOMEM ? "cannot allocate the remap map" :
 					      "invalid entries");
-	return r;
+		return r;
+	}
+	rc->md_state = REMAP_MD_CURRENT;
+	return 0;
+}
+
+/*
+ * Before a change: a message may reach a new table between the swap and
+ * its first preresume, or after that failed.
+ */
+int remap_md_current(struct remap_c *rc)
+{
+	return rc->md_state == REMAP_MD_CURRENT ? 0 : remap_md_reload_if_changed(rc);
 }

@@ -911,6 +911,9 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 	*done = 0;
 	if (rc->md_failed)
 		return -EIO;
+	r = remap_md_current(rc);
+	if (r)
+		return r;
 	ents = kvmalloc_array(min_t(u64, count, REMAP_BATCH), sizeof(*ents), GFP_KERNEL);
 	buf = vmalloc(REMAP_COPY_BYTES);
 	if (!ents || !buf) {
@@ -969,23 +972,26 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 	u32 *vp;
 	void *buf;
 	u64 i = 0, n, k;
-	int r = 0;
+	int r, err = 0;	/* err: a block that stops the loop after its batch */
 
 	*done = 0;
 	if (rc->md_failed)
 		return -EIO;
+	r = remap_md_current(rc);
+	if (r)
+		return r;
 	ents = kvmalloc_array(min_t(u64, count, REMAP_BATCH), sizeof(*ents), GFP_KERNEL);
 	buf = vmalloc(REMAP_COPY_BYTES);
 	if (!ents || !buf) {
 		r = -ENOMEM;
 		goto out;
 	}
-	while (i < count && !r) {
+	while (i < count && !r && !err) {
 		for (n = 0; i < count && n < REMAP_BATCH; i++) {
 			u64 b = blocks ? blocks[i] : start + i;
 
 			if (b >= rc->nr_blocks) {
-				r = -EINVAL;
+				err = -EINVAL;
 				break;
 			}
 			vp = map_find(map_locked(rc), b);
@@ -994,7 +1000,7 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			if (*vp & REMAP_LOST) {
 				DMWARN("block %llu holds lost data: rewrite it before unremapping",
 				       b);
-				r = -EINVAL;
+				err = -EINVAL;
 				break;
 			}
 			ents[n].block = b;
@@ -1038,7 +1044,7 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 out:
 	kvfree(ents);
 	vfree(buf);
-	return r;
+	return r ?: err;
 }
 
 /* ------------------------------------------------------------------ */

@@ -23,6 +23,13 @@ msg r remap $((129 * 8)) || fail "remap"
 msg r list 129 1 | grep -q "^129 .* lost$" || fail "block 129 not lost: $(msg r list 129 1)"
 rblk /dev/mapper/r 129 /tmp/discard 1 && fail "read of a lost block succeeded"
 msg r unremap $((129 * 8)) >/dev/null && fail "unremap of a lost block accepted"
+# A range that reaches a lost block: the blocks before it are unremapped,
+# the request fails, and the kernel says why once.
+msg r remap $((120 * 8)) >/dev/null || fail "remap block 120"
+mark_dmesg
+msg r unremap $((120 * 8)) 10 >/dev/null && fail "unremap over a lost block accepted"
+msg r list 120 1 | grep -q "^120 " && fail "block 120 before the lost block still remapped"
+[ "$(dmesg | grep -c "block 129 holds lost data")" = 1 ] || fail "warnings: $(dmesg | grep -c "block 129 holds lost data")"
 # A partial write keeps it lost; a whole rewrite heals it.
 pwrite_direct /dev/mapper/r $((129 * 4096)) 512 || fail "partial write"
 rblk /dev/mapper/r 129 /tmp/discard 1 && fail "partial write healed a lost block"
