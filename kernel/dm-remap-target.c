@@ -592,8 +592,10 @@ to_main:
 	bio_set_dev(bio, rc->main_dev->bdev);
 	bio->bi_iter.bi_sector = sector;
 	pb->iter = bio->bi_iter;
-	if (write && !discard && is_suspect(rc, first, last)) {
-		/* A read failed here: remap before writing. */
+	if (write && !discard && is_suspect(rc, first, last) && rc->auto_remap &&
+	    !READ_ONCE(rc->md_failed) &&
+	    READ_ONCE(rc->nr_entries) < rc->spare_blocks) {
+		/* A read failed here: remap before writing, if we may and can. */
 		uncount(rc, pb);
 		defer_bio(rc, &rc->failed_writes, bio);
 		return ROUTE_HELD;

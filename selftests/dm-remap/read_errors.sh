@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Failed reads return EIO and are counted; the next write there is remapped.
 # Remapping an unreadable block marks it lost: reads fail until a whole
-# rewrite. no_auto_remap returns write errors.
+# rewrite. no_auto_remap returns write errors and sends writes to blocks
+# whose read failed to main, as does a full spare area.
 . "$(dirname "$0")/lib.sh"
 need_modules
 nb=$(nullb nb_base 16) || fail "null_blk"
@@ -51,4 +52,24 @@ dm_remove r
 dm r "0 $len remap /dev/mapper/mainlin $s 0 $(sectors "$s") 1 no_auto_remap" || fail "create no_auto_remap"
 wblk /dev/mapper/r 133 /tmp/blk $(($(stat -c %s /tmp/blk) / 4096)) && fail "no_auto_remap: a failing write succeeded"
 [ "$(status_field r 5)" -ge 1 ] || fail "write error not counted"
+# Nor is a write to a block whose read failed remapped: it goes to main.
+before=$(remapped_count r)
+rblk /dev/mapper/r 130 /tmp/discard 1 && fail "read of a bad block succeeded"
+wblk /dev/mapper/r 130 /tmp/blk 1 && fail "no_auto_remap: a write to a block whose read failed was remapped"
+[ "$(remapped_count r)" = "$before" ] && [ "$(status_field r 3)" = 0 ] ||
+	fail "no_auto_remap remapped: $(dmsetup status r)"
+dm_remove r
+
+# With the spare area full, a write to a block whose read failed is tried
+# on main, where a disk would reallocate the sector; here main recovers.
+dm r "0 $len remap /dev/mapper/mainlin $s 0 $(sectors "$s")" || fail "re-create"
+rblk /dev/mapper/r 131 /tmp/discard 1 && fail "read of a bad block succeeded"
+free=$(($(status_field r 1 | cut -d/ -f2) - $(remapped_count r)))
+msg r remap $((1024 * 8)) "$free" >/dev/null || fail "filling the spare area: $MSG_ERR"
+[ "$(remapped_count r)" = "$(status_field r 1 | cut -d/ -f2)" ] || fail "spare area not full: $(dmsetup status r)"
+dmsetup suspend mainlin && dmsetup reload mainlin --table "0 $len linear $nb 0" &&
+	dmsetup resume mainlin || fail "healing main"
+wblk /dev/mapper/r 131 /tmp/blk 1 || fail "spare full: a write to a block whose read failed was not tried on main"
+rblk /dev/mapper/r 131 /tmp/back 1 && cmp -s /tmp/blk /tmp/back || fail "block 131 data"
+log "suspect writes: main with no_auto_remap or a full spare area"
 echo "ok: read_errors"
