@@ -1670,11 +1670,18 @@ static void remap_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	limits->io_min = max_t(unsigned int, limits->io_min, rc->block_size);
 }
 
+/*
+ * In-kernel API changes stop here (see api_change()): after a reload, the
+ * new table checks the metadata in its preresume, and nothing of the old
+ * table may commit after that. The one under way, if any, finishes first.
+ */
 static void remap_presuspend(struct dm_target *ti)
 {
 	struct remap_c *rc = ti->private;
 
 	WRITE_ONCE(rc->active, false);
+	remap_lock(rc);
+	remap_unlock(rc);
 }
 
 static void remap_postsuspend(struct dm_target *ti)
@@ -1827,7 +1834,11 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		return -ENODEV;
 	}
 	remap_lock(rc);
-	r = add ? remap_add(rc, blocks, 0, n, &d) : remap_remove(rc, blocks, 0, n, &d);
+	if (READ_ONCE(rc->active))
+		r = add ? remap_add(rc, blocks, 0, n, &d) :
+			  remap_remove(rc, blocks, 0, n, &d);
+	else
+		r = -EBUSY;	/* suspended: see remap_presuspend() */
 	remap_unlock(rc);
 	up_read(&h->lock);
 	*done = d;

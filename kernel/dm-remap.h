@@ -47,7 +47,8 @@ u64 dm_remap_nr_blocks(struct dm_remap_target *rt);
  * Remap (or unremap) @n logical blocks, migrating their data; the metadata
  * is durable when these return. *@done is set to the number of blocks
  * handled before an error. -ENOSPC: spare area full; -ENODEV: the target
- * is gone; -EINVAL: a block beyond the device. May sleep.
+ * is gone; -EBUSY: the device is suspended; -EINVAL: a block beyond the
+ * device. May sleep.
  */
 int dm_remap_add_blocks(struct dm_remap_target *rt, const u64 *blocks,
 			unsigned int n, unsigned int *done);
