@@ -693,6 +693,14 @@ static int remap_end_io(struct dm_target *ti, struct bio *bio,
 	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	enum req_op op = bio_op(bio);
 
+	/*
+	 * A failed read of main is remembered while the bio still counts as
+	 * in flight: a remap of its block drains it first, so that remap's
+	 * forget_suspect() comes after, not before.
+	 */
+	if (*error && op == REQ_OP_READ && (pb->flags & PB_MAIN) &&
+	    !(pb->flags & PB_DONE) && is_media_error(*error))
+		remember_suspect(rc, &pb->iter);
 	uncount(rc, pb);
 	if (pb->flags & PB_DONE)
 		return DM_ENDIO_DONE;
@@ -715,8 +723,6 @@ static int remap_end_io(struct dm_target *ti, struct bio *bio,
 		}
 	} else if (op == REQ_OP_READ) {
 		this_cpu_inc(rc->pcpu->read_errors);
-		if (pb->flags & PB_MAIN)
-			remember_suspect(rc, &pb->iter);
 	}
 	return DM_ENDIO_DONE;
 }
