@@ -175,6 +175,12 @@ int remap_md_io(struct remap_c *rc, struct block_device *bdev,
 /* dm-remap-target.c: rebuild the lookup state from rc->table. */
 int remap_build_map(struct remap_c *rc);
 
+/* The dm device's name, for messages. */
+static inline const char *dev_name_of(struct remap_c *rc)
+{
+	return dm_device_name(dm_table_get_md(rc->ti->table));
+}
+
 static inline u64 remap_block(struct remap_c *rc, sector_t sector)
 {
 	return sector >> rc->block_shift;

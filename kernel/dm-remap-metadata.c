@@ -168,7 +168,7 @@ int remap_md_commit(struct remap_c *rc)
 	return 0;
 fail:
 	DMERR("%s: metadata write failed (%d): no more remaps until reload",
-	      dm_device_name(dm_table_get_md(rc->ti->table)), r);
+	      dev_name_of(rc), r);
 	rc->md_failed = true;
 	return -EIO;
 }
@@ -260,7 +260,6 @@ static int format(struct remap_c *rc)
 
 static int load(struct remap_c *rc, bool may_format, char **error)
 {
-	const char *name = dm_device_name(dm_table_get_md(rc->ti->table));
 	enum hdr_state st[2];
 	u64 gen[2] = { 0, 0 };
 	unsigned int c, first;
@@ -297,14 +296,14 @@ static int load(struct remap_c *rc, bool may_format, char **error)
 	first = (st[1] == HDR_VALID && (st[0] != HDR_VALID || gen[1] > gen[0]));
 	if (st[first ^ 1] != HDR_VALID)
 		DMWARN("%s: metadata copy %u has no valid header: using copy %u",
-		       name, first ^ 1, first);
+		       dev_name_of(rc), first ^ 1, first);
 	for (c = first; ; c = first ^ 1) {
 		if (st[c] == HDR_VALID) {
 			r = load_copy(rc, c, error);
 			if (r != -EBADMSG)
 				break;
 			DMWARN("%s: metadata copy %u table checksum mismatch%s",
-			       name, c, c == first && st[c ^ 1] == HDR_VALID ?
+			       dev_name_of(rc), c, c == first && st[c ^ 1] == HDR_VALID ?
 			       ": using the older copy" : "");
 		}
 		if (c != first) {
@@ -383,7 +382,7 @@ int remap_md_reload_if_changed(struct remap_c *rc)
 		r = remap_build_map(rc);
 	if (r) {
 		DMERR("%s: reloading changed metadata failed: %s",
-		      dm_device_name(dm_table_get_md(rc->ti->table)),
+		      dev_name_of(rc),
 		      error ?: r == -ENOMEM ? "cannot allocate the remap map" :
 					      "invalid entries");
 		return r;
@@ -393,10 +392,13 @@ int remap_md_reload_if_changed(struct remap_c *rc)
 }
 
 /*
- * Before a change: a message may reach a new table between the swap and
- * its first preresume, or after that failed.
+ * Before a change: -EIO after a failed metadata write; a message may also
+ * reach a new table between the swap and its first preresume, or after
+ * that failed.
  */
 int remap_md_current(struct remap_c *rc)
 {
+	if (rc->md_failed)
+		return -EIO;
 	return rc->md_state == REMAP_MD_CURRENT ? 0 : remap_md_reload_if_changed(rc);
 }

@@ -899,7 +899,7 @@ static int commit_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
 	rc->nr_lost += lost;
 	if (lost)
 		DMWARN("%s: %llu block(s) unreadable while remapping: marked lost",
-		       dm_device_name(dm_table_get_md(rc->ti->table)), lost);
+		       dev_name_of(rc), lost);
 	return 0;
 }
 
@@ -917,8 +917,6 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 	int r = 0;
 
 	*done = 0;
-	if (rc->md_failed)
-		return -EIO;
 	r = remap_md_current(rc);
 	if (r)
 		return r;
@@ -983,8 +981,6 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 	int r, err = 0;	/* err: a block that stops the loop after its batch */
 
 	*done = 0;
-	if (rc->md_failed)
-		return -EIO;
 	r = remap_md_current(rc);
 	if (r)
 		return r;
@@ -1316,11 +1312,6 @@ static void remap_status(struct dm_target *ti, status_type_t type,
 		       rc->auto_remap ? 'y' : 'n');
 		break;
 	}
-}
-
-static const char *dev_name_of(struct remap_c *rc)
-{
-	return dm_device_name(dm_table_get_md(rc->ti->table));
 }
 
 /* remap|unremap <sector> [<count>] */
