@@ -43,6 +43,8 @@ struct remap_io {
 #define PB_SPARE	4
 #define PB_CLEAR_LOST	8	/* rewrote a whole lost block */
 #define PB_DONE		16	/* end_io already handled it */
+#define PB_UNTRIED	32	/* deferred before it was tried on main */
+#define PB_NO_SUSPECT	64	/* to main even if a read failed there */
 
 static LIST_HEAD(remap_targets);
 static DEFINE_MUTEX(remap_targets_lock);
@@ -508,6 +510,11 @@ static void uncount(struct remap_c *rc, struct remap_io *pb)
 	}
 }
 
+static bool may_auto_remap(struct remap_c *rc)
+{
+	return rc->auto_remap && !READ_ONCE(rc->md_failed);
+}
+
 /*
  * Send @bio to main or to its spare block. With @may_split, a bio that
  * crosses into a remapped block is cut there (dm resubmits the rest).
@@ -592,11 +599,14 @@ to_main:
 	bio_set_dev(bio, rc->main_dev->bdev);
 	bio->bi_iter.bi_sector = sector;
 	pb->iter = bio->bi_iter;
-	if (write && !discard && is_suspect(rc, first, last) && rc->auto_remap &&
-	    !READ_ONCE(rc->md_failed) &&
-	    READ_ONCE(rc->nr_entries) < rc->spare_blocks) {
-		/* A read failed here: remap before writing, if we may and can. */
+	if (write && !discard && !(pb->flags & PB_NO_SUSPECT) &&
+	    is_suspect(rc, first, last) && may_auto_remap(rc)) {
+		/*
+		 * A read failed here: remap before writing. If that fails,
+		 * remap_worker() sends the write to main after all.
+		 */
 		uncount(rc, pb);
+		pb->flags |= PB_UNTRIED;
 		defer_bio(rc, &rc->failed_writes, bio);
 		return ROUTE_HELD;
 	}
@@ -632,9 +642,24 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 }
 
 /* Bios that waited for a migration go through the routing again. */
+/* Map @bio, whose sector is the dm device's, once more and send it on. */
+static void reroute(struct remap_c *rc, struct bio *bio, u8 flags)
+{
+	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	pb->flags = flags;
+	switch (remap_route(rc, bio, pb, false)) {
+	case ROUTE_REMAPPED:
+		submit_bio_noacct(bio);
+		break;
+	case ROUTE_KILL:
+		bio_io_error(bio);
+		break;
+	}
+}
+
 static void release_waiting(struct remap_c *rc)
 {
-	struct remap_io *pb;
 	struct bio_list list;
 	struct bio *bio;
 	unsigned long flags;
@@ -644,18 +669,8 @@ static void release_waiting(struct remap_c *rc)
 	bio_list_init(&rc->waiting);
 	spin_unlock_irqrestore(&rc->defer_lock, flags);
 
-	while ((bio = bio_list_pop(&list))) {
-		pb = dm_per_bio_data(bio, sizeof(*pb));
-		pb->flags = 0;
-		switch (remap_route(rc, bio, pb, false)) {
-		case ROUTE_REMAPPED:
-			submit_bio_noacct(bio);
-			break;
-		case ROUTE_KILL:
-			bio_io_error(bio);
-			break;
-		}
-	}
+	while ((bio = bio_list_pop(&list)))
+		reroute(rc, bio, 0);
 }
 
 static bool is_media_error(blk_status_t s)
@@ -692,14 +707,15 @@ static int remap_end_io(struct dm_target *ti, struct bio *bio,
 	struct remap_c *rc = ti->private;
 	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	enum req_op op = bio_op(bio);
+	bool media = *error && !(pb->flags & PB_DONE) &&
+		     (pb->flags & (PB_MAIN | PB_SPARE)) && is_media_error(*error);
 
 	/*
 	 * A failed read of main is remembered while the bio still counts as
 	 * in flight: a remap of its block drains it first, so that remap's
 	 * forget_suspect() comes after, not before.
 	 */
-	if (*error && op == REQ_OP_READ && (pb->flags & PB_MAIN) &&
-	    !(pb->flags & PB_DONE) && is_media_error(*error))
+	if (media && op == REQ_OP_READ && (pb->flags & PB_MAIN))
 		remember_suspect(rc, &pb->iter);
 	uncount(rc, pb);
 	if (pb->flags & PB_DONE)
@@ -711,13 +727,12 @@ static int remap_end_io(struct dm_target *ti, struct bio *bio,
 		}
 		return DM_ENDIO_DONE;
 	}
-	if (!(pb->flags & (PB_MAIN | PB_SPARE)) || !is_media_error(*error))
+	if (!media)
 		return DM_ENDIO_DONE;
 
 	if (op == REQ_OP_WRITE) {
 		this_cpu_inc(rc->pcpu->write_errors);
-		if ((pb->flags & PB_MAIN) && rc->auto_remap &&
-		    !READ_ONCE(rc->md_failed)) {
+		if ((pb->flags & PB_MAIN) && may_auto_remap(rc)) {
 			defer_bio(rc, &rc->failed_writes, bio);
 			return DM_ENDIO_INCOMPLETE;
 		}
@@ -1106,8 +1121,9 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 		if (map_find(map_locked(rc), b))
 			continue;
 		if (!alloc_spare(rc, &spare)) {
-			DMWARN("%s: spare area full: write error at block %llu returned",
-			       dm_device_name(dm_table_get_md(rc->ti->table)), b);
+			if (!(pb->flags & PB_UNTRIED))
+				DMWARN("%s: spare area full: write error at block %llu returned",
+				       dev_name_of(rc), b);
 			drop_new(rc, ents, n, NULL);
 			goto fail_unlock;
 		}
@@ -1226,8 +1242,18 @@ static void remap_worker(struct work_struct *work)
 	spin_unlock_irqrestore(&rc->defer_lock, flags);
 
 	buf = bio_list_empty(&fw) ? NULL : __vmalloc(REMAP_COPY_BYTES, GFP_NOIO);
-	while ((bio = bio_list_pop(&fw)))
-		finish(bio, fix_write(rc, bio, buf));
+	while ((bio = bio_list_pop(&fw))) {
+		struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
+		blk_status_t st = fix_write(rc, bio, buf);
+
+		/* Not remapped, never tried on main: try it there. */
+		if (st && (pb->flags & PB_UNTRIED)) {
+			bio->bi_iter.bi_sector += rc->ti->begin;
+			reroute(rc, bio, PB_NO_SUSPECT);
+		} else {
+			finish(bio, st);
+		}
+	}
 	vfree(buf);
 	while ((bio = bio_list_pop(&cl)))
 		finish(bio, clear_lost(rc, bio));

@@ -69,7 +69,9 @@ msg r remap $((1024 * 8)) "$free" >/dev/null || fail "filling the spare area: $M
 [ "$(remapped_count r)" = "$(status_field r 1 | cut -d/ -f2)" ] || fail "spare area not full: $(dmsetup status r)"
 dmsetup suspend mainlin && dmsetup reload mainlin --table "0 $len linear $nb 0" &&
 	dmsetup resume mainlin || fail "healing main"
+mark_dmesg
 wblk /dev/mapper/r 131 /tmp/blk 1 || fail "spare full: a write to a block whose read failed was not tried on main"
+dmesg | grep -q "spare area full" && fail "a write that went to main was reported as failed: $(dmesg | tail -1)"
 rblk /dev/mapper/r 131 /tmp/back 1 && cmp -s /tmp/blk /tmp/back || fail "block 131 data"
 log "suspect writes: main with no_auto_remap or a full spare area"
 echo "ok: read_errors"
