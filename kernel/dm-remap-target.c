@@ -1696,15 +1696,24 @@ static void remap_io_hints(struct dm_target *ti, struct queue_limits *limits)
 /*
  * In-kernel API changes stop here (see api_change()): after a reload, the
  * new table checks the metadata in its preresume, and nothing of the old
- * table may commit after that. The one under way, if any, finishes first.
+ * table may commit after that. The API call under way, if any, finishes
+ * first; messages need no wait, as the swap waits for them.
  */
 static void remap_presuspend(struct dm_target *ti)
 {
 	struct remap_c *rc = ti->private;
 
 	WRITE_ONCE(rc->active, false);
-	remap_lock(rc);
-	remap_unlock(rc);
+	down_write(&rc->handle->lock);
+	up_write(&rc->handle->lock);
+}
+
+/* The suspend did not happen (interrupted, or freezing the fs failed). */
+static void remap_presuspend_undo(struct dm_target *ti)
+{
+	struct remap_c *rc = ti->private;
+
+	WRITE_ONCE(rc->active, true);
 }
 
 static void remap_postsuspend(struct dm_target *ti)
@@ -1747,6 +1756,7 @@ static struct target_type remap_target = {
 	.iterate_devices = remap_iterate_devices,
 	.io_hints	 = remap_io_hints,
 	.presuspend	 = remap_presuspend,
+	.presuspend_undo = remap_presuspend_undo,
 	.postsuspend	 = remap_postsuspend,
 	.preresume	 = remap_preresume,
 	.resume		 = remap_resume,
@@ -1856,13 +1866,14 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 		*done = 0;
 		return -ENODEV;
 	}
-	remap_lock(rc);
-	if (READ_ONCE(rc->active))
+	if (READ_ONCE(rc->active)) {
+		remap_lock(rc);
 		r = add ? remap_add(rc, blocks, 0, n, &d) :
 			  remap_remove(rc, blocks, 0, n, &d);
-	else
+		remap_unlock(rc);
+	} else {
 		r = -EBUSY;	/* suspended: see remap_presuspend() */
-	remap_unlock(rc);
+	}
 	up_read(&h->lock);
 	*done = d;
 	return r;
