@@ -1137,7 +1137,9 @@ static struct attribute *dmrs_attrs[] = {
  * served from that reader's copy for the following offsets, so each
  * reader (open file) sees one snapshot. The copy goes at end of file; one
  * left by a reader that stopped early is reused for the next reader when
- * all are taken (the least recently read).
+ * all are taken (the least recently read). A reader is known by its struct
+ * file only, which a later open may reuse: as it starts at offset 0, it
+ * gets a new copy all the same.
  */
 static ssize_t long_read(unsigned int kind, const struct file *f, char *buf,
 			 loff_t off, size_t count)
