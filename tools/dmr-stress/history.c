@@ -372,7 +372,6 @@ static int cmd_trend(const char *path, const char *metric, const char *test, int
 		}
 		/* Bars for positive values only (change metrics go negative). */
 		w = vmax > 0 && val[i] > 0 ? (int)(val[i] / vmax * 40 + 0.5) : 0;
-		w = w > 40 ? 40 : w;
 		memset(barb, '#', (size_t)w);
 		barb[w] = '\0';
 		fmt_time(t, sizeof(t), times[i]);

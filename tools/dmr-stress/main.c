@@ -14,6 +14,9 @@
 
 #include "dmr.h"
 
+/* How long `run` waits for a test's setup (remaps, memory) to end. */
+#define SETUP_LIMIT_MS	(3600 * 1000ULL)
+
 static const char *sysfs_root;
 static const char *db_path;
 
@@ -674,7 +677,7 @@ static int cmd_run(int argc, char **argv)
 	char cmd[4096];	/* a sysfs write takes at most a page */
 	const char *ctl = "stress_test_start";
 	uint64_t t0, deadline = 0, stop_at = 0;
-	int rc, tty, stop_sent = 0, timed_out = 0, have_st = 0, fails = 0;
+	int rc, tty, stop_sent = 0, timed_out = 0, have_st = 0, fails = 0, measuring = 0;
 	FILE *out;
 
 	rc = parse_run_opts(argc, argv, &c);
@@ -768,13 +771,18 @@ static int cmd_run(int argc, char **argv)
 		 * From the start of the measurement (elapsed_ms > 0; remap-heavy
 		 * setup and the memory grab come before it): twice the duration
 		 * for a read-back after writes, twice that for the two phases of
-		 * memory_pressure_test, and 120 s.
+		 * memory_pressure_test, and 120 s. A setup gets an hour.
 		 */
-		if (!deadline && !(c.set & S_TIMEOUT) && rec_u(&st, "duration_ms") &&
-		    rec_u(&st, "elapsed_ms"))
-			deadline = now_ms() - rec_u(&st, "elapsed_ms") +
-				   rec_u(&st, "duration_ms") * (c.mode == M_MEMPRESS ? 4 : 2) +
-				   120000;
+		if (!measuring && !(c.set & S_TIMEOUT) && rec_u(&st, "duration_ms")) {
+			if (rec_u(&st, "elapsed_ms")) {
+				measuring = 1;
+				deadline = now_ms() - rec_u(&st, "elapsed_ms") +
+					   rec_u(&st, "duration_ms") *
+					   (c.mode == M_MEMPRESS ? 4 : 2) + 120000;
+			} else if (!deadline) {
+				deadline = t0 + SETUP_LIMIT_MS;
+			}
+		}
 		if (!stop_sent && deadline && now_ms() > deadline) {
 			if (tty && !c.quiet)
 				fputc('\n', stderr);
