@@ -64,29 +64,24 @@ md show | grep -q "^copy $new valid gen $gn entries 2 " || fail "entry count: $(
 [ "$(md get "$old" "$s200")" = "$(printf '0x%016x' 0)" ] || fail "old slot $s200"
 log "copy $new (gen $gn) holds blocks 100 and 200, copy $old (gen $go) block 100"
 
-# A torn table in the newer copy: the older one is loaded, and the next
-# commit rewrites the torn copy whole.
-md flip "$new" $((4096 + s200 * 8))
-mark_dmesg
-load "torn table in copy $new" 1
-expect_dmesg "metadata copy $new table checksum mismatch: using the older copy"
-msg r remap 1600 1 || fail "remap block 200 again"
-s200=$(spare_of 200)
-dm_remove r
-[ "$(md show | awk '$1 == "newest" { print $2 }')" = "$new" ] || fail "the torn copy was not rewritten"
-[ "$(md get "$new" "$s200")" = "$(slot 200)" ] || fail "rewritten slot $s200: $(md get "$new" "$s200")"
+# torn WHAT OFFSET WARNING: damage the newer copy at OFFSET; the older one
+# is loaded with WARNING, and the next commit (block 200 again) rewrites
+# the torn copy whole.
+torn() {
+	md flip "$new" "$2"
+	mark_dmesg
+	load "torn $1 in copy $new" 1
+	expect_dmesg "$3"
+	msg r remap 1600 1 || fail "remap block 200 again"
+	s200=$(spare_of 200)
+	dm_remove r
+	[ "$(md show | awk '$1 == "newest" { print $2 }')" = "$new" ] || fail "the torn copy was not rewritten: $(md show)"
+	[ "$(md get "$new" "$s200")" = "$(slot 200)" ] || fail "rewritten slot $s200: $(md get "$new" "$s200")"
+}
+torn table $((4096 + s200 * 8)) "metadata copy $new table checksum mismatch: using the older copy"
 load "repaired" 2
 dm_remove r
-
-# A torn header in the newer copy: the same, from the older copy.
-md flip new 20
-mark_dmesg
-load "torn header in copy $new" 1
-expect_dmesg "metadata copy $new has no valid header: using copy $old"
-msg r remap 1600 1 || fail "remap block 200 once more"
-s200=$(spare_of 200)
-dm_remove r
-md show | grep -q "^copy $new valid " || fail "the torn header was not rewritten: $(md show)"
+torn header 20 "metadata copy $new has no valid header: using copy $old"
 
 # Both tables torn: refused, and nothing written; flipping back restores.
 md flip 0 4096
