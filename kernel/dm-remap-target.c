@@ -641,7 +641,6 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 	}
 }
 
-/* Bios that waited for a migration go through the routing again. */
 /* Map @bio, whose sector is the dm device's, once more and send it on. */
 static void reroute(struct remap_c *rc, struct bio *bio, u8 flags)
 {
@@ -658,6 +657,7 @@ static void reroute(struct remap_c *rc, struct bio *bio, u8 flags)
 	}
 }
 
+/* Bios that waited for a migration go through the routing again. */
 static void release_waiting(struct remap_c *rc)
 {
 	struct bio_list list;
