@@ -131,21 +131,25 @@ bench_fio() {
 
 # ------------------------------ 2. dm-remap vs dm-linear on null_blk
 #
-# nullb0 (16 GiB, not memory-backed) holds every main area and the spare
-# data of the 1,000,000-remap case. A spare area's metadata must read back
-# what was written, so it lives on "md", a memory-backed null_blk:
+# nullb0 (16 GiB, not memory-backed) holds every main area and all spare
+# data. A spare area's metadata must read back what was written, so it
+# lives on "md", a memory-backed null_blk, and nothing else does: I/O there
+# copies 4 KiB in emulated code and runs 5-7 times slower than on nullb0
+# (measured), so spare blocks on md would measure null_blk's memory
+# backing, not the target. Each spare area is a dm-linear concatenation
+# whose first segment is exactly the metadata (md_sectors below):
 #   linear          nullb0[0, 8G)
 #   linear_b        the same again: a control (linear_b vs linear shows how
 #                   far two identical devices differ in one boot)
-#   remap0          main nullb0[0, 8G), spare area md, 64 MiB
-#   remap10000      main nullb0[0, 8G), spare area md, 256 MiB
+#   remap0          main nullb0[0, 8G), spare area md, 64 MiB (no spare I/O)
+#   remap10000      main nullb0[0, 8G), spare area spare10000 (256 MiB):
+#                   metadata on md, spare data on nullb0[12.5G, ...)
 #   linear_stacked  linear over linm (linm: linear over nullb0[0, 8G))
-#   remap1000000    main linm, spare sparecat: its first 64 MiB (metadata)
-#                   on md, the rest (spare data) on nullb0[8G, ...)
-# Half the 1,000,000-remap I/O goes to spare blocks; with a memory-backed
-# spare it would measure null_blk's memory backing, not the target, so its
-# spare data is on nullb0 like its main data, both one dm-linear below the
-# remap device, and its baseline is the same two-level linear stack.
+#   remap1000000    main linm, spare area spare1000000: metadata on md,
+#                   spare data on nullb0[8G, ...)
+# Both remap devices with remaps thus reach main and spare data through one
+# dm-linear; remap1000000's main is one too (linm), and its baseline is the
+# same two-level linear stack.
 # With BENCH_DUST (a directory holding dm-dust.ko and dm-msg, built by
 # bench.sh), the kernel's dm-dust joins the random reads as a peer:
 #   dust10000       dust over nullb0[0, 8G)   } 4 KiB blocks, that many bad
@@ -153,6 +157,42 @@ bench_fio() {
 #                   like remap1000000's main) } enabled
 # Enabled dm-dust fails reads of a bad block with EIO without any I/O, and
 # a write drops the block: it runs reads only.
+# md_sectors <spare_len>: how many sectors at the start of a spare area of
+# <spare_len> sectors its metadata takes, with 4 KiB blocks (dm-remap.rst,
+# "Limits and memory": the two copies, rounded up to a block); sets
+# md_blocks to the area's spare blocks.
+md_start() {	# <spare blocks>
+	local t=$(($1 * 8 > 4096 ? ($1 * 8 + 4095) / 4096 * 4096 : 4096))
+	echo $(((2 * (8 + t / 512) + 7) / 8 * 8))
+}
+md_sectors() {
+	local len=$1 n
+	n=$((len * 512 / (4096 + 16)))
+	while [ "$n" -gt 0 ] && [ $(($(md_start "$n") + n * 8)) -gt "$len" ]; do n=$((n - 1)); done
+	while [ $(($(md_start $((n + 1))) + (n + 1) * 8)) -le "$len" ]; do n=$((n + 1)); done
+	md_blocks=$n
+}
+
+# bench_spare_area <name> <len> <md offset> <nullb0 offset>: the spare area
+# <name>, a dm-linear of <len> sectors: its metadata on md, its data on nullb0.
+bench_spare_area() {
+	local m
+	md_sectors "$2"
+	m=$(md_start "$md_blocks")
+	dmsetup create "$1" --table "0 $m linear /dev/md $3
+$m $(($2 - m)) linear /dev/nullb0 $4"
+}
+
+# bench_check_spare <remap device> <spare len>: the kernel's spare capacity
+# must be md_sectors', or spare data would spill onto md.
+bench_check_spare() {
+	local got
+	md_sectors "$2"
+	got=$(dmsetup status "$1" | awk '{ split($4, a, "/"); print a[2] }')
+	[ "$got" = "$md_blocks" ] ||
+		{ log "$1: ${got:-no} spare blocks, md_sectors assumed $md_blocks"; return 1; }
+}
+
 bench_remap() {
 	local r n rw t g8=16777216 sp=$((1100000 * 8)) name c=/sys/kernel/config/nullb/md
 	local dusts=() peers extra
@@ -164,12 +204,13 @@ bench_remap() {
 	dmsetup create linear --table "0 $g8 linear /dev/nullb0 0" &&
 		dmsetup create linear_b --table "0 $g8 linear /dev/nullb0 0" &&
 		dmsetup create remap0 --table "0 $g8 remap /dev/nullb0 /dev/md 0 131072" &&
-		dmsetup create remap10000 --table "0 $g8 remap /dev/nullb0 /dev/md 131072 524288" &&
+		bench_spare_area spare10000 524288 131072 $((g8 * 25 / 16)) &&
+		dmsetup create remap10000 --table "0 $g8 remap /dev/nullb0 /dev/mapper/spare10000 0 524288" &&
 		dmsetup create linm --table "0 $g8 linear /dev/nullb0 0" &&
 		dmsetup create linear_stacked --table "0 $g8 linear /dev/mapper/linm 0" &&
-		dmsetup create sparecat --table "0 131072 linear /dev/md 655360
-131072 $((sp - 131072)) linear /dev/nullb0 $g8" &&
-		dmsetup create remap1000000 --table "0 $g8 remap /dev/mapper/linm /dev/mapper/sparecat 0 $sp" ||
+		bench_spare_area spare1000000 "$sp" 655360 "$g8" &&
+		dmsetup create remap1000000 --table "0 $g8 remap /dev/mapper/linm /dev/mapper/spare1000000 0 $sp" &&
+		bench_check_spare remap10000 524288 && bench_check_spare remap1000000 "$sp" ||
 		{ log "creating the devices failed"; return 1; }
 	for n in 10000 1000000; do
 		bench_make_remaps "remap$n" "$n" || return 1
