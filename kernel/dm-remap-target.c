@@ -69,9 +69,11 @@ static struct remap_rbm *region_rbm(u32 *vals)
 /*
  * Search @map for @block: the value's address if it is there, else NULL.
  * *@pos is the index of the first entry with block >= @block. A region
- * bitmap answers without touching the blocks.
+ * bitmap answers without touching the blocks. Inline in the I/O path,
+ * map_search() elsewhere.
  */
-static u32 *map_search(struct remap_map *map, u64 block, u64 *pos)
+static __always_inline u32 *__map_search(struct remap_map *map, u64 block,
+					 u64 *pos)
 {
 	struct remap_index *idx = map->idx;
 	u64 lo = 0, hi = map->nr, r;
@@ -109,6 +111,11 @@ static u32 *map_search(struct remap_map *map, u64 block, u64 *pos)
 	*pos = lo;
 	return lo < map->nr && map->block[lo] == block ?
 	       &map->val[lo + (pad >> 1)] : NULL;
+}
+
+static u32 *map_search(struct remap_map *map, u64 block, u64 *pos)
+{
+	return __map_search(map, block, pos);
 }
 
 static u32 *map_find(struct remap_map *map, u64 block)
@@ -455,7 +462,7 @@ static void remap_drain(struct remap_c *rc)
 /* ------------------------------------------------------------------ */
 /* Bio routing */
 
-enum { ROUTE_REMAPPED, ROUTE_HELD, ROUTE_KILL };
+enum { ROUTE_REMAPPED, ROUTE_HELD, ROUTE_KILL, ROUTE_AGAIN, ROUTE_DISCARD };
 
 static bool region_clear(struct remap_c *rc, u64 first, u64 last)
 {
@@ -516,19 +523,67 @@ static bool may_auto_remap(struct remap_c *rc)
 }
 
 /*
+ * The rare cases of a bio whose block has an entry of value @v: migrating
+ * (park it or route it again), a discard (end it: the spare block keeps
+ * its data, discards are only hints) or lost. Returns ROUTE_REMAPPED to
+ * send it to the spare block, ROUTE_AGAIN to route it again; ROUTE_HELD,
+ * ROUTE_DISCARD or ROUTE_KILL uncounted.
+ */
+static noinline int route_entry(struct remap_c *rc, struct bio *bio,
+				struct remap_io *pb, u32 v, sector_t sector)
+{
+	sector_t mask = remap_block_sectors(rc) - 1;
+
+	if (v & REMAP_BUSY) {
+		uncount(rc, pb);
+		return hold_if_busy(rc, bio, remap_block(rc, sector)) ?
+		       ROUTE_HELD : ROUTE_AGAIN;
+	}
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		uncount(rc, pb);
+		return ROUTE_DISCARD;
+	}
+	if (v & REMAP_LOST) {
+		if (!op_is_write(bio_op(bio))) {
+			uncount(rc, pb);
+			return ROUTE_KILL;
+		}
+		if (!(sector & mask) && bio_sectors(bio) == mask + 1)
+			pb->flags |= PB_CLEAR_LOST;
+	}
+	return ROUTE_REMAPPED;
+}
+
+/* A write to main of blocks whose read failed there: remap first? */
+static noinline bool defer_suspect(struct remap_c *rc, struct bio *bio,
+				   struct remap_io *pb, u64 first, u64 last)
+{
+	if (!is_suspect(rc, first, last) || !may_auto_remap(rc))
+		return false;
+	/*
+	 * A read failed here: remap before writing. If that fails,
+	 * remap_worker() sends the write to main after all.
+	 */
+	uncount(rc, pb);
+	pb->flags |= PB_UNTRIED;
+	defer_bio(rc, &rc->failed_writes, bio);
+	return true;
+}
+
+/*
  * Send @bio to main or to its spare block. With @may_split, a bio that
  * crosses into a remapped block is cut there (dm resubmits the rest).
+ * Inline and kept small for the common cases (a region without entries,
+ * a block without one, a plain remapped block); the rest is out of line.
  */
-static int remap_route(struct remap_c *rc, struct bio *bio,
-		       struct remap_io *pb, bool may_split)
+static __always_inline int remap_route(struct remap_c *rc, struct bio *bio,
+				       struct remap_io *pb, bool may_split)
 {
 	sector_t sector = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
-	sector_t mask = remap_block_sectors(rc) - 1;
-	bool write = op_is_write(bio_op(bio));
-	bool discard = bio_op(bio) == REQ_OP_DISCARD;
 	u64 first = remap_block(rc, sector), last, next, i;
 	struct remap_map *map;
 	u32 *vp, v;
+	int ret;
 
 	last = remap_block(rc, sector + max(bio_sectors(bio), 1U) - 1);
 	rcu_read_lock_sched();
@@ -544,45 +599,35 @@ again:
 	}
 	this_cpu_inc(rc->pcpu->lookups);
 	map = rcu_dereference_sched(rc->map);
-	vp = map_search(map, first, &i);
+	vp = __map_search(map, first, &i);
 	if (!vp) {
 		/* Only a bio of several blocks needs the next entry. */
-		next = last > first && i < map->nr ? map->block[i] : U64_MAX;
-		if (next <= last && may_split) {
-			dm_accept_partial_bio(bio, (next << rc->block_shift) - sector);
-			last = next - 1;
+		if (unlikely(last > first)) {
+			next = i < map->nr ? map->block[i] : U64_MAX;
+			if (next <= last && may_split) {
+				dm_accept_partial_bio(bio, (next << rc->block_shift) - sector);
+				last = next - 1;
+			}
 		}
 		goto to_main;
 	}
 
-	if (last > first && may_split) {
+	if (unlikely(last > first) && may_split) {
 		dm_accept_partial_bio(bio, ((first + 1) << rc->block_shift) - sector);
 		last = first;
 	}
 	v = READ_ONCE(*vp);
-	if (v & REMAP_BUSY) {
-		uncount(rc, pb);
-		if (hold_if_busy(rc, bio, first)) {
+	if (unlikely(v & (REMAP_BUSY | REMAP_LOST) || bio_op(bio) == REQ_OP_DISCARD)) {
+		ret = route_entry(rc, bio, pb, v, sector);
+		if (ret == ROUTE_AGAIN)
+			goto again;
+		if (ret != ROUTE_REMAPPED) {
 			rcu_read_unlock_sched();
+			if (ret != ROUTE_DISCARD)
+				return ret;
+			bio_endio(bio);
 			return ROUTE_HELD;
 		}
-		goto again;
-	}
-	if (discard) {
-		/* The spare block keeps its data; discards are only hints. */
-		uncount(rc, pb);
-		rcu_read_unlock_sched();
-		bio_endio(bio);
-		return ROUTE_HELD;
-	}
-	if (v & REMAP_LOST) {
-		if (!write) {
-			uncount(rc, pb);
-			rcu_read_unlock_sched();
-			return ROUTE_KILL;
-		}
-		if (!(sector & mask) && bio_sectors(bio) == mask + 1)
-			pb->flags |= PB_CLEAR_LOST;
 	}
 	rcu_read_unlock_sched();
 	pb->iter = bio->bi_iter;
@@ -590,7 +635,7 @@ again:
 	this_cpu_inc(rc->pcpu->spare_ios);
 	bio_set_dev(bio, rc->spare_dev->bdev);
 	bio->bi_iter.bi_sector = remap_spare_sector(rc, REMAP_SPARE(v)) +
-				 (sector & mask);
+				 (sector & (remap_block_sectors(rc) - 1));
 	pb->flags |= PB_SPARE;
 	return ROUTE_REMAPPED;
 
@@ -599,17 +644,10 @@ to_main:
 	bio_set_dev(bio, rc->main_dev->bdev);
 	bio->bi_iter.bi_sector = sector;
 	pb->iter = bio->bi_iter;
-	if (write && !discard && !(pb->flags & PB_NO_SUSPECT) &&
-	    is_suspect(rc, first, last) && may_auto_remap(rc)) {
-		/*
-		 * A read failed here: remap before writing. If that fails,
-		 * remap_worker() sends the write to main after all.
-		 */
-		uncount(rc, pb);
-		pb->flags |= PB_UNTRIED;
-		defer_bio(rc, &rc->failed_writes, bio);
+	if (unlikely(atomic_read(&rc->nr_suspect)) && op_is_write(bio_op(bio)) &&
+	    bio_op(bio) != REQ_OP_DISCARD && !(pb->flags & PB_NO_SUSPECT) &&
+	    defer_suspect(rc, bio, pb, first, last))
 		return ROUTE_HELD;
-	}
 	pb->flags |= PB_MAIN;
 	return ROUTE_REMAPPED;
 }
@@ -701,11 +739,9 @@ static void forget_suspect(struct remap_c *rc, u64 block)
 		atomic_dec(&rc->nr_suspect);
 }
 
-static int remap_end_io(struct dm_target *ti, struct bio *bio,
-			blk_status_t *error)
+static noinline int end_io_slow(struct remap_c *rc, struct bio *bio,
+				struct remap_io *pb, blk_status_t *error)
 {
-	struct remap_c *rc = ti->private;
-	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
 	enum req_op op = bio_op(bio);
 	bool media = *error && !(pb->flags & PB_DONE) &&
 		     (pb->flags & (PB_MAIN | PB_SPARE)) && is_media_error(*error);
@@ -740,6 +776,20 @@ static int remap_end_io(struct dm_target *ti, struct bio *bio,
 		this_cpu_inc(rc->pcpu->read_errors);
 	}
 	return DM_ENDIO_DONE;
+}
+
+static int remap_end_io(struct dm_target *ti, struct bio *bio,
+			blk_status_t *error)
+{
+	struct remap_c *rc = ti->private;
+	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	/* The common case, kept small: a bio that succeeded. */
+	if (likely(!*error && !(pb->flags & PB_CLEAR_LOST))) {
+		uncount(rc, pb);
+		return DM_ENDIO_DONE;
+	}
+	return end_io_slow(rc, bio, pb, error);
 }
 
 /* ------------------------------------------------------------------ */
