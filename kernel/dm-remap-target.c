@@ -462,6 +462,7 @@ static void remap_drain(struct remap_c *rc)
 /* ------------------------------------------------------------------ */
 /* Bio routing */
 
+/* remap_route()'s results; ROUTE_AGAIN and ROUTE_DISCARD stay inside it. */
 enum { ROUTE_REMAPPED, ROUTE_HELD, ROUTE_KILL, ROUTE_AGAIN, ROUTE_DISCARD };
 
 static bool region_clear(struct remap_c *rc, u64 first, u64 last)
@@ -523,21 +524,21 @@ static bool may_auto_remap(struct remap_c *rc)
 }
 
 /*
- * The rare cases of a bio whose block has an entry of value @v: migrating
- * (park it or route it again), a discard (end it: the spare block keeps
- * its data, discards are only hints) or lost. Returns ROUTE_REMAPPED to
- * send it to the spare block, ROUTE_AGAIN to route it again; ROUTE_HELD,
- * ROUTE_DISCARD or ROUTE_KILL uncounted.
+ * The rare cases of a bio at @sector, in block @block whose entry has value
+ * @v: migrating (park it, or route it again), a discard (end it) or lost.
+ * Returns ROUTE_REMAPPED to send it to the spare block or ROUTE_AGAIN to
+ * route it again; after ROUTE_HELD, ROUTE_DISCARD and ROUTE_KILL it no
+ * longer counts in flight.
  */
 static noinline int route_entry(struct remap_c *rc, struct bio *bio,
-				struct remap_io *pb, u32 v, sector_t sector)
+				struct remap_io *pb, u32 v, sector_t sector,
+				u64 block)
 {
 	sector_t mask = remap_block_sectors(rc) - 1;
 
 	if (v & REMAP_BUSY) {
 		uncount(rc, pb);
-		return hold_if_busy(rc, bio, remap_block(rc, sector)) ?
-		       ROUTE_HELD : ROUTE_AGAIN;
+		return hold_if_busy(rc, bio, block) ? ROUTE_HELD : ROUTE_AGAIN;
 	}
 	if (bio_op(bio) == REQ_OP_DISCARD) {
 		uncount(rc, pb);
@@ -580,7 +581,7 @@ static __always_inline int remap_route(struct remap_c *rc, struct bio *bio,
 				       struct remap_io *pb, bool may_split)
 {
 	sector_t sector = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
-	u64 first = remap_block(rc, sector), last, next, i;
+	u64 first = remap_block(rc, sector), last, i;
 	struct remap_map *map;
 	u32 *vp, v;
 	int ret;
@@ -603,7 +604,8 @@ again:
 	if (!vp) {
 		/* Only a bio of several blocks needs the next entry. */
 		if (unlikely(last > first)) {
-			next = i < map->nr ? map->block[i] : U64_MAX;
+			u64 next = i < map->nr ? map->block[i] : U64_MAX;
+
 			if (next <= last && may_split) {
 				dm_accept_partial_bio(bio, (next << rc->block_shift) - sector);
 				last = next - 1;
@@ -617,16 +619,19 @@ again:
 		last = first;
 	}
 	v = READ_ONCE(*vp);
-	if (unlikely(v & (REMAP_BUSY | REMAP_LOST) || bio_op(bio) == REQ_OP_DISCARD)) {
-		ret = route_entry(rc, bio, pb, v, sector);
+	if (unlikely((v & (REMAP_BUSY | REMAP_LOST)) || bio_op(bio) == REQ_OP_DISCARD)) {
+		ret = route_entry(rc, bio, pb, v, sector, first);
 		if (ret == ROUTE_AGAIN)
 			goto again;
-		if (ret != ROUTE_REMAPPED) {
+		if (ret == ROUTE_DISCARD) {
+			/* The spare block keeps its data; discards are only hints. */
 			rcu_read_unlock_sched();
-			if (ret != ROUTE_DISCARD)
-				return ret;
 			bio_endio(bio);
 			return ROUTE_HELD;
+		}
+		if (ret != ROUTE_REMAPPED) {
+			rcu_read_unlock_sched();
+			return ret;
 		}
 	}
 	rcu_read_unlock_sched();
