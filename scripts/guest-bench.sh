@@ -129,42 +129,16 @@ bench_fio() {
 	done
 }
 
-# ------------------------------ 2. dm-remap vs dm-linear on null_blk
-#
-# nullb0 (16 GiB, not memory-backed) holds every main area and all spare
-# data. A spare area's metadata must read back what was written, so it
-# lives on "md", a memory-backed null_blk, and nothing else does: I/O there
-# copies 4 KiB in emulated code and runs 5-7 times slower than on nullb0
-# (measured), so spare blocks on md would measure null_blk's memory
-# backing, not the target. Each spare area is a dm-linear concatenation
-# whose first segment is exactly the metadata (md_sectors below):
-#   linear          nullb0[0, 8G)
-#   linear_b        the same again: a control (linear_b vs linear shows how
-#                   far two identical devices differ in one boot)
-#   remap0          main nullb0[0, 8G), spare area md, 64 MiB (no spare I/O)
-#   remap10000      main nullb0[0, 8G), spare area spare10000 (256 MiB):
-#                   metadata on md, spare data on nullb0[12.5G, ...)
-#   linear_stacked  linear over linm (linm: linear over nullb0[0, 8G))
-#   remap1000000    main linm, spare area spare1000000: metadata on md,
-#                   spare data on nullb0[8G, ...)
-# Both remap devices with remaps thus reach main and spare data through one
-# dm-linear; remap1000000's main is one too (linm), and its baseline is the
-# same two-level linear stack.
-# With BENCH_DUST (a directory holding dm-dust.ko and dm-msg, built by
-# bench.sh), the kernel's dm-dust joins the random reads as a peer:
-#   dust10000       dust over nullb0[0, 8G)   } 4 KiB blocks, that many bad
-#   dust1000000     dust over linm (stacked,  } blocks spread uniformly,
-#                   like remap1000000's main) } enabled
-# Enabled dm-dust fails reads of a bad block with EIO without any I/O, and
-# a write drops the block: it runs reads only.
-# md_sectors <spare_len>: how many sectors at the start of a spare area of
-# <spare_len> sectors its metadata takes, with 4 KiB blocks (dm-remap.rst,
-# "Limits and memory": the two copies, rounded up to a block); sets
-# md_blocks to the area's spare blocks.
-md_start() {	# <spare blocks>
+# md_start <spare blocks>: the sectors of metadata before the data of a
+# spare area with that many 4 KiB spare blocks: the two copies, rounded up
+# to a block (dm-remap.rst, "Limits and memory").
+md_start() {
 	local t=$(($1 * 8 > 4096 ? ($1 * 8 + 4095) / 4096 * 4096 : 4096))
 	echo $(((2 * (8 + t / 512) + 7) / 8 * 8))
 }
+
+# md_sectors <spare len>: sets md_blocks to the spare blocks of a spare
+# area of that many sectors, the most that fit next to their metadata.
 md_sectors() {
 	local len=$1 n
 	n=$((len * 512 / (4096 + 16)))
@@ -193,6 +167,35 @@ bench_check_spare() {
 		{ log "$1: ${got:-no} spare blocks, md_sectors assumed $md_blocks"; return 1; }
 }
 
+# ------------------------------ 2. dm-remap vs dm-linear on null_blk
+#
+# nullb0 (16 GiB, not memory-backed) holds every main area and all spare
+# data. A spare area's metadata must read back what was written, so it
+# lives on "md", a memory-backed null_blk, and nothing else does: I/O there
+# copies 4 KiB in emulated code and runs 5-7 times slower than on nullb0
+# (measured), so spare blocks on md would measure null_blk's memory
+# backing, not the target. Each spare area is a dm-linear concatenation
+# whose first segment is exactly the metadata (bench_spare_area, above):
+#   linear          nullb0[0, 8G)
+#   linear_b        the same again: a control (linear_b vs linear shows how
+#                   far two identical devices differ in one boot)
+#   remap0          main nullb0[0, 8G), spare area md, 64 MiB (no spare I/O)
+#   remap10000      main nullb0[0, 8G), spare area spare10000 (256 MiB):
+#                   metadata on md, spare data on nullb0[12.5G, ...)
+#   linear_stacked  linear over linm (linm: linear over nullb0[0, 8G))
+#   remap1000000    main linm, spare area spare1000000: metadata on md,
+#                   spare data on nullb0[8G, ...)
+# remap1000000 reaches both its main and its spare data through one
+# dm-linear (linm, spare1000000), and its baseline is the same two-level
+# linear stack. remap10000's spare data (0.5 % of its I/O) is one dm-linear
+# further away than its main.
+# With BENCH_DUST (a directory holding dm-dust.ko and dm-msg, built by
+# bench.sh), the kernel's dm-dust joins the random reads as a peer:
+#   dust10000       dust over nullb0[0, 8G)   } 4 KiB blocks, that many bad
+#   dust1000000     dust over linm (stacked,  } blocks spread uniformly,
+#                   like remap1000000's main) } enabled
+# Enabled dm-dust fails reads of a bad block with EIO without any I/O, and
+# a write drops the block: it runs reads only.
 bench_remap() {
 	local r n rw t g8=16777216 sp=$((1100000 * 8)) name c=/sys/kernel/config/nullb/md
 	local dusts=() peers extra
