@@ -4,7 +4,7 @@
 # stopped, incomplete), removal of the device refused while the run holds
 # it, write tests refused on claimed devices, rmmod mid-run, and the module
 # ready for the next run after each; readers of the report keep their own
-# snapshot.
+# snapshot. A suspend stops in-kernel remapping; an interrupted one does not.
 . "$(dirname "$0")/lib.sh"
 need_stress
 setup_remap 128 16
@@ -110,6 +110,34 @@ wait_done 60
 grep -q "failed with -16" <<<"$(val fail_reason)" || fail "fail_reason: $(val fail_reason)"
 [ "$n" = 65536 ] || fail "$n remaps made, not the first batch of 65536"
 log "suspended during the setup: $(val fail_reason); $n remaps, the first batch"
+
+# A suspend interrupted while it waits for I/O in flight (here a read that
+# dm-delay holds for 8 s) does not happen: dm undoes the presuspend, and
+# in-kernel remapping must work again without a resume.
+slow_main() {	# slow_main MS: the delay of big's main device
+	dmsetup suspend bmain && dmsetup reload bmain --table "0 $(sectors "$BM") delay $BM 0 $1" &&
+		dmsetup resume bmain
+}
+slow_main 8000 || fail "slowing bmain"
+# The setup above remapped the device's first half: read in the second.
+dd if=/dev/mapper/big of=/dev/null bs=4k count=1 skip=$((n * 3 / 2)) iflag=direct 2>/dev/null &
+rd=$!
+sleep 1
+dmsetup suspend big &
+sp=$!
+sleep 1
+kill -KILL $sp
+wait $sp && fail "the suspend was not interrupted"
+wait $rd || fail "the held read failed"
+dmsetup info big | grep -q "^State: *ACTIVE" || fail "after the interrupted suspend: $(dmsetup info big | grep State)"
+slow_main 0 || fail "speeding bmain up"
+# 8 remaps spread evenly skip blocks already remapped (the first $n).
+nb=$(($(sectors /dev/mapper/big) / 8)) want=$n
+for ((b = nb / 16; b < nb; b += nb / 8)); do [ $b -ge "$n" ] && want=$((want + 1)); done
+run_pass "5 1 500 remaps=8 keep_remaps=1"
+[ "$(remapped_count big)" = $want ] ||
+	fail "after the interrupted suspend: $(remapped_count big) remaps, want $want"
+log "an interrupted suspend: remapping works again ($n -> $want remaps)"
 dm_remove big || fail "big still busy"
 dm_remove r0 || fail "r0 still busy after the runs"
 log "ok"
