@@ -629,6 +629,12 @@ static int open_target(struct dmrs_run *run)
 	struct block_device *b;
 
 	run->rt = dm_remap_get(run->devt);
+	if (PTR_ERR_OR_ZERO(run->rt) == -EBUSY) {
+		/* Its I/O would wait for the resume, and its remapping fail. */
+		pr_warn("%s is suspended: resume it first\n", run->target_name);
+		run->rt = NULL;
+		return -EBUSY;
+	}
 	if (IS_ERR(run->rt))
 		run->rt = NULL;
 	run->is_remap = run->rt;

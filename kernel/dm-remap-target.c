@@ -1820,29 +1820,36 @@ static struct target_type remap_target = {
 /* ------------------------------------------------------------------ */
 /* In-kernel API (dm-remap.h) */
 
-/* The dm device @h maps whole, or 0 if it is not live or maps only a part. */
+/* The dm device @h maps whole (live or not), or 0 if it maps only a part. */
 static dev_t handle_whole_devt(struct dm_remap_target *h)
 {
 	struct remap_c *rc = h->rc;
 	struct gendisk *disk = dm_disk(dm_table_get_md(rc->ti->table));
 
-	if (READ_ONCE(rc->active) && rc->ti->begin == 0 &&
-	    rc->ti->len == get_capacity(disk))
+	if (rc->ti->begin == 0 && rc->ti->len == get_capacity(disk))
 		return disk_devt(disk);
 	return 0;
 }
 
+/*
+ * The live target of @dev. A device may have two tables (a reload not yet
+ * resumed); one not active means a suspended device, or a table that has
+ * not been resumed yet.
+ */
 struct dm_remap_target *dm_remap_get(dev_t dev)
 {
 	struct dm_remap_target *h, *found = ERR_PTR(-ENODEV);
 
 	mutex_lock(&remap_targets_lock);
 	list_for_each_entry(h, &remap_targets, node) {
-		if (dev && handle_whole_devt(h) == dev) {
+		if (!dev || handle_whole_devt(h) != dev)
+			continue;
+		if (READ_ONCE(h->rc->active)) {
 			kref_get(&h->kref);
 			found = h;
 			break;
 		}
+		found = ERR_PTR(-EBUSY);
 	}
 	mutex_unlock(&remap_targets_lock);
 	return found;

@@ -29,7 +29,8 @@ struct dm_remap_counters {
 
 /*
  * The active remap target behind dm device @dev, which must map its whole
- * length with one "remap" target. Referenced; ERR_PTR(-ENODEV) otherwise.
+ * length with one "remap" target. Referenced; ERR_PTR(-EBUSY) if the
+ * device is suspended, ERR_PTR(-ENODEV) otherwise.
  */
 struct dm_remap_target *dm_remap_get(dev_t dev);
 void dm_remap_put(struct dm_remap_target *rt);

@@ -4,7 +4,8 @@
 # stopped, incomplete), removal of the device refused while the run holds
 # it, write tests refused on claimed devices, rmmod mid-run, and the module
 # ready for the next run after each; readers of the report keep their own
-# snapshot. A suspend stops in-kernel remapping; an interrupted one does not.
+# snapshot. A suspend stops in-kernel remapping (an interrupted one does
+# not), and a test on a suspended device is refused.
 . "$(dirname "$0")/lib.sh"
 need_stress
 setup_remap 128 16
@@ -138,6 +139,16 @@ run_pass "5 1 500 remaps=8 keep_remaps=1"
 [ "$(remapped_count big)" = $want ] ||
 	fail "after the interrupted suspend: $(remapped_count big) remaps, want $want"
 log "an interrupted suspend: remapping works again ($n -> $want remaps)"
+
+# A test on a suspended dm-remap device is refused: its I/O would wait for
+# the resume and its remapping fail.
+dmsetup suspend big || fail "suspend big"
+mark_dmesg
+expect_wr EBUSY stress_test_start "1 1 500"
+expect_wr EBUSY stress_test_start "5 1 500 remaps=8"
+expect_dmesg "big is suspended: resume it first"
+dmsetup resume big || fail "resume big"
+run_pass "1 1 500"
 dm_remove big || fail "big still busy"
 dm_remove r0 || fail "r0 still busy after the runs"
 log "ok"
