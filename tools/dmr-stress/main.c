@@ -94,7 +94,7 @@ static const char *write_hint(const char *file, int e)
 
 	switch (e) {
 	case EBUSY:
-		return start ? "a test is already running, or the device is mounted or claimed" : "";
+		return start ? "a test is already running, the device is suspended, or it is mounted or claimed" : "";
 	case ENODEV:
 		return start || !strcmp(file, "target") ?
 			"no usable target: give --device, or create exactly one dm-remap device" : "";
