@@ -559,7 +559,7 @@ static noinline int route_entry(struct remap_c *rc, struct bio *bio,
 static noinline bool defer_suspect(struct remap_c *rc, struct bio *bio,
 				   struct remap_io *pb, u64 first, u64 last)
 {
-	if (!is_suspect(rc, first, last) || !may_auto_remap(rc))
+	if (!may_auto_remap(rc) || !is_suspect(rc, first, last))
 		return false;
 	/*
 	 * A read failed here: remap before writing. If that fails,
@@ -754,9 +754,10 @@ static noinline int end_io_slow(struct remap_c *rc, struct bio *bio,
 	/*
 	 * A failed read of main is remembered while the bio still counts as
 	 * in flight: a remap of its block drains it first, so that remap's
-	 * forget_suspect() comes after, not before.
+	 * forget_suspect() comes after, not before. Without auto-remapping
+	 * nothing would use them.
 	 */
-	if (media && op == REQ_OP_READ && (pb->flags & PB_MAIN))
+	if (media && op == REQ_OP_READ && (pb->flags & PB_MAIN) && rc->auto_remap)
 		remember_suspect(rc, &pb->iter);
 	uncount(rc, pb);
 	if (pb->flags & PB_DONE)
