@@ -150,5 +150,13 @@ expect_dmesg "big is suspended: resume it first"
 dmsetup resume big || fail "resume big"
 run_pass "1 1 500"
 dm_remove big || fail "big still busy"
+# The same with the target left to "auto": r0 is now the only one.
+expect_wr OK target auto
+dmsetup suspend r0 || fail "suspend r0"
+mark_dmesg
+expect_wr EBUSY stress_test_start "1 1 500"
+expect_dmesg "is suspended: resume it first"
+dmsetup resume r0 || fail "resume r0"
+run_pass "1 1 500"
 dm_remove r0 || fail "r0 still busy after the runs"
 log "ok"
