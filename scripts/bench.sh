@@ -38,16 +38,58 @@ build_dust() {
 }
 build_dust "$@" || dust=""
 
+# BENCH_PROFILE=1: a host-side perf profile of QEMU for every measured
+# run (cpu-clock samples, from 0.5 s after its start for BENCH_SECS - 1
+# seconds), in $out/perf/<n>.data, listed in $out/perf/index.txt
+# ("<n> <what ran>"). The guest marks each run on its console
+# (guest-bench.sh, mark); the console log streams, COMMAND's output does
+# not. Method and findings: Documentation/benchmark.rst, "Profiling".
+profile=${BENCH_PROFILE:-0}
+profiler() {	# until QEMU exits; killed if no guest ever starts
+	local log="" n=0 l qpid p
+	mkdir -p "$out/perf"
+	while [ -z "$log" ]; do
+		sleep 0.5
+		log=$(ls "$DMR_LOGDIR"/vmtest-*.log 2>/dev/null | head -n1)
+	done
+	for p in $(pgrep -f -- "file:$log"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = qemu-system-x86 ] && qpid=$p
+	done
+	[ -n "${qpid:-}" ] || { echo "bench: no QEMU for $log: no profile" >&2; return 1; }
+	tail -n +1 -s 0.2 --pid="$qpid" -F "$log" 2>/dev/null | while read -r l; do
+		l=${l%$'\r'}
+		[[ $l == *"bench-run "* ]] || continue
+		n=$((n + 1))
+		echo "$n ${l#*bench-run }" >>"$out/perf/index.txt"
+		(sleep 0.5
+		 perf record -q -e cpu-clock -F 999 -p "$qpid" -o "$out/perf/$n.data" \
+			-- sleep $((secs > 1 ? secs - 1 : 1)) </dev/null >>"$out/perf/perf.log" 2>&1) &
+	done
+	wait
+}
+if [ "$profile" = 1 ]; then
+	command -v perf >/dev/null || { echo "bench: BENCH_PROFILE=1 needs perf (apt-get install linux-perf)" >&2; exit 1; }
+	export DMR_LOGDIR=$out/logs
+	profiler &
+	ppid=$!
+fi
+
 # tsc=reliable: TCG's TSC is one host clock, but the guest's boot-time sync
 # check fails under emulation and falls back to the HPET, whose every read
 # traps to QEMU under its global lock: a third of all CPU time at these
 # rates, in the module's timestamps and in fio's alike (measured,
 # Documentation/benchmark.rst).
 "$here/vmtest" --timeout "$tmo" --mem 8G --append tsc=reliable "$@" -- \
-	env BENCH_REPS="$reps" BENCH_SECS="$secs" ${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
+	env BENCH_REPS="$reps" BENCH_SECS="$secs" BENCH_PROFILE="$profile" \
+	${BENCH_CASES:+BENCH_CASES="$BENCH_CASES"} \
 	${dust:+BENCH_DUST="$dust"} \
 	scripts/guest-bench.sh | tee "$raw"
 vrc=${PIPESTATUS[0]}
+if [ "$profile" = 1 ]; then
+	kill "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null
+	echo "bench: perf profiles in $out/perf (index.txt)" >&2
+fi
 grep -q '^BENCH_DONE' "$raw" || { echo "bench: the guest run did not finish (vmtest $vrc)" >&2; exit 1; }
 
 kver=$(sed -n 's/^BENCH_KERNEL //p' "$raw")

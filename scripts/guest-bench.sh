@@ -7,7 +7,8 @@
 #
 # Environment: BENCH_REPS (default 5), BENCH_SECS (seconds per run,
 # default 5), BENCH_CASES (space-separated subset of the case groups:
-# fio remap latency stop; default all).
+# fio remap latency stop; default all), BENCH_PROFILE (1: mark each run
+# on the console for bench.sh's host-side profile).
 set -uo pipefail
 
 reps=${BENCH_REPS:-5}
@@ -17,6 +18,9 @@ S=/sys/kernel/dm_remap_stress_test
 export DM_DISABLE_UDEV=1
 
 log() { echo "# bench: $*" >&2; }
+# With BENCH_PROFILE=1 every measured run is announced on the console,
+# where bench.sh starts a host-side perf profile of QEMU for it.
+mark() { [ "${BENCH_PROFILE:-0}" = 1 ] && echo "bench-run $*" >/dev/kmsg; :; }
 emit() { echo "BENCH $*"; }
 has_group() { [[ " $groups " == *" $1 "* ]]; }
 
@@ -61,6 +65,7 @@ fio_run() {
 	esac
 	dir=read
 	[[ $rw == *write ]] && dir=write
+	mark "fio $dev $rw $eng qd=$qd jobs=$jobs"
 	fio --name=b --filename="$dev" --rw="$rw" --bs=4k --direct=1 \
 		--ioengine="$eng" --iodepth="$qd" --numjobs="$jobs" --thread \
 		--group_reporting --norandommap --randrepeat=0 --time_based \
@@ -75,6 +80,7 @@ mod_run() {
 	local tgt=$1 line=$2 st
 	rm -f /tmp/bench-results
 	echo "$tgt" >$S/target || { echo "nan nan nan"; return 1; }
+	mark "$tgt $line"
 	echo "$line" >$S/stress_test_start || { log "start '$line' refused"; echo "nan nan nan"; return 1; }
 	while :; do
 		st=$(sed -n 's/^state: //p' $S/stress_test_status)
