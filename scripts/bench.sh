@@ -10,6 +10,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+profile=${BENCH_PROFILE:-0}
+case $profile in
+0 | 1) ;;
+*) echo "bench: BENCH_PROFILE must be 0 or 1, not '$profile'" >&2; exit 1 ;;
+esac
 
 out=$DMR_ROOT/bench/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
@@ -44,7 +49,6 @@ build_dust "$@" || dust=""
 # ("<n> <what ran>"). The guest marks each run on its console
 # (guest-bench.sh, mark); the console log streams, COMMAND's output does
 # not. Method and findings: Documentation/benchmark.rst, "Profiling".
-profile=${BENCH_PROFILE:-0}
 profiler() {	# until QEMU exits; killed if no guest ever starts
 	local log="" n=0 l qpid p
 	mkdir -p "$out/perf"
