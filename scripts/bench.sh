@@ -69,7 +69,6 @@ profiler() {	# until QEMU exits; killed if no guest ever starts
 		 perf record -q -e cpu-clock -F 999 -p "$qpid" -o "$out/perf/$n.data" \
 			-- sleep $((secs > 1 ? secs - 1 : 1)) </dev/null >>"$out/perf/perf.log" 2>&1) &
 	done
-	wait
 }
 if [ "$profile" = 1 ]; then
 	command -v perf >/dev/null || { echo "bench: BENCH_PROFILE=1 needs perf (apt-get install linux-perf)" >&2; exit 1; }
