@@ -1001,6 +1001,8 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 		for (n = 0; i < count && n < REMAP_BATCH; i++) {
 			u64 b = blocks ? blocks[i] : start + i, s;
 
+			cond_resched();
+
 			if (b >= rc->nr_blocks) {
 				r = -EINVAL;
 				break;
@@ -1045,10 +1047,10 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			u64 count, u64 *done)
 {
 	struct remap_ent *ents;
-	struct remap_map *map;
+	struct remap_map *map, *cur;
 	u32 *vp;
 	void *buf;
-	u64 i = 0, n, k;
+	u64 i = 0, n, k, pos, next;
 	int r, err = 0;	/* err: a block that stops the loop after its batch */
 
 	*done = 0;
@@ -1065,11 +1067,20 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 		for (n = 0; i < count && n < REMAP_BATCH; i++) {
 			u64 b = blocks ? blocks[i] : start + i;
 
+			cond_resched();
+
 			if (b >= rc->nr_blocks) {
 				err = -EINVAL;
 				break;
 			}
-			vp = map_find(map_locked(rc), b);
+			cur = map_locked(rc);
+			vp = map_search(cur, b, &pos);
+			if (!vp && !blocks) {
+				/* A range: on to its next entry (the loop adds 1). */
+				next = pos < cur->nr ? cur->block[pos] : U64_MAX;
+				i = min(count, next - start) - 1;
+				continue;
+			}
 			if (!vp || (*vp & REMAP_BUSY))
 				continue;
 			if (*vp & REMAP_LOST) {
