@@ -475,12 +475,11 @@ static bool region_clear(struct remap_c *rc, u64 first, u64 last)
 	return true;
 }
 
-static bool is_suspect(struct remap_c *rc, u64 first, u64 last)
+/* Did a read fail on a block in *@first..@last? *@first: the first such. */
+static bool is_suspect(struct remap_c *rc, unsigned long *first, u64 last)
 {
-	unsigned long idx = first;
-
 	return atomic_read(&rc->nr_suspect) &&
-	       xa_find(&rc->suspect, &idx, last, XA_PRESENT);
+	       xa_find(&rc->suspect, first, last, XA_PRESENT);
 }
 
 static void defer_bio(struct remap_c *rc, struct bio_list *list, struct bio *bio)
@@ -523,6 +522,25 @@ static bool may_auto_remap(struct remap_c *rc)
 	return rc->auto_remap && !READ_ONCE(rc->md_failed);
 }
 
+static sector_t main_sector(struct remap_c *rc, u64 block)
+{
+	return block << rc->block_shift;
+}
+
+/* Sectors of @block inside the target (the last block may be short). */
+static sector_t block_len(struct remap_c *rc, u64 block)
+{
+	return min_t(sector_t, remap_block_sectors(rc),
+		     rc->ti->len - main_sector(rc, block));
+}
+
+/* Do sectors @s..@s + @len cover all of @block? */
+static bool covers(struct remap_c *rc, u64 block, sector_t s, sector_t len)
+{
+	return s <= main_sector(rc, block) &&
+	       s + len >= main_sector(rc, block) + block_len(rc, block);
+}
+
 /*
  * The rare cases of a bio at @sector, in block @block whose entry has value
  * @v: migrating (park it, or route it again), a discard (end it) or lost.
@@ -534,8 +552,6 @@ static noinline int route_entry(struct remap_c *rc, struct bio *bio,
 				struct remap_io *pb, u32 v, sector_t sector,
 				u64 block)
 {
-	sector_t mask = remap_block_sectors(rc) - 1;
-
 	if (v & REMAP_BUSY) {
 		uncount(rc, pb);
 		return hold_if_busy(rc, bio, block) ? ROUTE_HELD : ROUTE_AGAIN;
@@ -549,18 +565,35 @@ static noinline int route_entry(struct remap_c *rc, struct bio *bio,
 			uncount(rc, pb);
 			return ROUTE_KILL;
 		}
-		if (!(sector & mask) && bio_sectors(bio) == mask + 1)
+		/* The target's last block may be short. */
+		if (covers(rc, block, sector, bio_sectors(bio)))
 			pb->flags |= PB_CLEAR_LOST;
 	}
 	return ROUTE_REMAPPED;
 }
 
-/* A write to main of blocks whose read failed there: remap first? */
+/*
+ * A write at @sector to main of blocks @first..@last: remap first if a read
+ * failed on one of them. Only a bio of one block is deferred: when the
+ * worker routes it again (reroute(), which cannot cut a bio) another of
+ * its blocks may have been remapped. With @may_split, blocks before the
+ * first such block go to main now, and a bio that starts on one is cut
+ * after it; dm maps the rest again. Rerouted bios are of one block.
+ */
 static noinline bool defer_suspect(struct remap_c *rc, struct bio *bio,
-				   struct remap_io *pb, u64 first, u64 last)
+				   struct remap_io *pb, sector_t sector,
+				   u64 first, u64 last, bool may_split)
 {
-	if (!may_auto_remap(rc) || !is_suspect(rc, first, last))
+	unsigned long b = first;
+
+	if (!may_auto_remap(rc) || !is_suspect(rc, &b, last))
 		return false;
+	if (may_split && last > first) {
+		dm_accept_partial_bio(bio, (max_t(u64, b, first + 1) << rc->block_shift) - sector);
+		pb->iter.bi_size = bio->bi_iter.bi_size;
+		if (b > first)
+			return false;
+	}
 	/*
 	 * A read failed here: remap before writing. If that fails,
 	 * remap_worker() sends the write to main after all.
@@ -651,7 +684,7 @@ to_main:
 	pb->iter = bio->bi_iter;
 	if (unlikely(atomic_read(&rc->nr_suspect)) && op_is_write(bio_op(bio)) &&
 	    bio_op(bio) != REQ_OP_DISCARD && !(pb->flags & PB_NO_SUSPECT) &&
-	    defer_suspect(rc, bio, pb, first, last))
+	    defer_suspect(rc, bio, pb, sector, first, last, may_split))
 		return ROUTE_HELD;
 	pb->flags |= PB_MAIN;
 	return ROUTE_REMAPPED;
@@ -688,7 +721,11 @@ static int remap_map(struct dm_target *ti, struct bio *bio)
 static void reroute(struct remap_c *rc, struct bio *bio, u8 flags)
 {
 	struct remap_io *pb = dm_per_bio_data(bio, sizeof(*pb));
+	sector_t s = dm_target_offset(rc->ti, bio->bi_iter.bi_sector);
 
+	/* It cannot be cut here: only bios of one block wait (defer_suspect()). */
+	WARN_ON_ONCE(bio_sectors(bio) &&
+		     remap_block(rc, s) != remap_block(rc, s + bio_sectors(bio) - 1));
 	pb->flags = flags;
 	switch (remap_route(rc, bio, pb, false)) {
 	case ROUTE_REMAPPED:
@@ -813,18 +850,6 @@ static bool alloc_spare(struct remap_c *rc, u64 *spare)
 	rc->alloc_hint = s + 1;
 	*spare = s;
 	return true;
-}
-
-static sector_t main_sector(struct remap_c *rc, u64 block)
-{
-	return block << rc->block_shift;
-}
-
-/* Sectors of @block inside the target (the last block may be short). */
-static sector_t block_len(struct remap_c *rc, u64 block)
-{
-	return min_t(sector_t, remap_block_sectors(rc),
-		     rc->ti->len - main_sector(rc, block));
 }
 
 /*
@@ -1157,12 +1182,6 @@ static int write_clone(struct remap_c *rc, struct bio *bio, u64 block,
 	bio_put(clone);
 	this_cpu_inc(rc->pcpu->spare_ios);
 	return r;
-}
-
-static bool covers(struct remap_c *rc, u64 block, sector_t s, sector_t len)
-{
-	return s <= main_sector(rc, block) &&
-	       s + len >= main_sector(rc, block) + block_len(rc, block);
 }
 
 /* A write failed on main (or hit a block whose read failed): remap it. */
