@@ -460,10 +460,13 @@ static bool rate_allows(struct dmrs_worker *w)
 {
 	struct dmrs_run *run = w->run;
 	u64 rate = READ_ONCE(run->rate), now, per, due;
+	u32 rem;
 
 	if (!rate)
 		return true;
-	per = max_t(u64, div_u64(rate, run->p.workers), 1);
+	/* Shares that add up to @rate (at least 1 each: rate >= workers). */
+	per = div_u64_rem(rate, run->p.workers, &rem);
+	per += (w - run->workers) < rem;
 	now = dmrs_now_ns();
 	if (per != w->rate_seen) {
 		w->rate_seen = per;

@@ -344,6 +344,16 @@ static int params_check(struct dmrs_params *p, const unsigned long *seen)
 			p->qd, p->workers, total_qd, DMRS_MAX_TOTAL_QD);
 		return -ERANGE;
 	}
+	if (p->ops && p->ops < p->workers) {
+		pr_warn("ops=%llu is fewer than the %u workers: each needs at least one I/O\n",
+			p->ops, p->workers);
+		return -ERANGE;
+	}
+	if (p->rate && p->rate < p->workers) {
+		pr_warn("rate=%llu is below one I/O per second for each of the %u workers\n",
+			p->rate, p->workers);
+		return -ERANGE;
+	}
 	if ((test_bit(K_REMAPS, seen) || test_bit(K_KEEP_REMAPS, seen)) &&
 	    p->test != DMRS_REMAP_HEAVY) {
 		pr_warn("remaps= and keep_remaps= apply only to test type 5 (remap-heavy)\n");
@@ -366,19 +376,35 @@ static int params_check(struct dmrs_params *p, const unsigned long *seen)
 /* ------------------------------------------------------------------ */
 /* Target resolution */
 
+/* "MAJOR:MINOR" in decimal: 0, -ERANGE, or -ENOENT for another form. */
+static int parse_devt(const char *name, dev_t *dev)
+{
+	size_t n = strspn(name, "0123456789");
+	char maj[11];
+	unsigned int ma, mi;
+
+	if (!n || name[n] != ':' || !name[n + 1] ||
+	    name[n + 1 + strspn(name + n + 1, "0123456789")])
+		return -ENOENT;
+	if (n >= sizeof(maj))
+		return -ERANGE;
+	memcpy(maj, name, n);
+	maj[n] = '\0';
+	if (kstrtouint(maj, 10, &ma) || kstrtouint(name + n + 1, 10, &mi) ||
+	    ma >= (1U << (32 - MINORBITS)) || mi > MINORMASK)
+		return -ERANGE;
+	*dev = MKDEV(ma, mi);
+	return 0;
+}
+
 static int resolve_name(const char *name, dev_t *dev)
 {
-	unsigned int ma, mi;
 	char *path;
-	char c;
 	int r;
 
-	if (sscanf(name, "%u:%u%c", &ma, &mi, &c) == 2) {
-		if (ma >= (1U << (32 - MINORBITS)) || mi > MINORMASK)
-			return -ERANGE;
-		*dev = MKDEV(ma, mi);
-		return 0;
-	}
+	r = parse_devt(name, dev);
+	if (r != -ENOENT)
+		return r;
 	if (name[0] == '/')
 		return lookup_bdev(name, dev) ? -ENODEV : 0;
 	if (strchr(name, '/'))
@@ -976,6 +1002,10 @@ static int do_adjust(char *s)
 	} else if (set_qd && (u64)qd * run->p.workers > DMRS_MAX_TOTAL_QD) {
 		pr_warn("stress_test_adjust: qd %u x %u workers is more than %u in flight\n",
 			qd, run->p.workers, DMRS_MAX_TOTAL_QD);
+		r = -ERANGE;
+	} else if (set_rate && rate && rate < run->p.workers) {
+		pr_warn("stress_test_adjust: rate=%llu is below one I/O per second for each of the %u workers\n",
+			rate, run->p.workers);
 		r = -ERANGE;
 	} else if (set_qd) {
 		r = check_buffers(run, qd);

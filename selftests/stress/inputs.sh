@@ -69,6 +69,8 @@ EINVAL|1 1 100 profile=db
 EINVAL|1 1 100 profile=oltp bs=8192
 EINVAL|1 1 100 force=2
 ERANGE|1 1 100 rate=100000001
+ERANGE|1 4 100 ops=3
+ERANGE|1 4 100 rate=3
 ERANGE|1 4 100 qd=1024 bs=1m
 LIST
 # larger than one start can hold
@@ -94,6 +96,10 @@ expect_wr ERANGE memory_pressure_test "10 0"
 expect_wr ENOMEM memory_pressure_test "$((1 << 20)) 100"
 expect_wr ENODEV target /dev/nosuchdevice
 expect_wr ENODEV target nosuchname
+expect_wr ENODEV target 4294967304:0		# would wrap to 8:0
+expect_wr ENODEV target 8:99999999999
+expect_wr ENODEV target -1:0
+expect_wr ENODEV target 1:2x
 expect_wr EINVAL target "$(head -c 200 /dev/zero | tr '\0' x)"
 expect_wr EINVAL baseline "nonsense"
 expect_wr EINVAL baseline "$(sed 's/^state: .*/state: stopped/' $S/stress_test_results)"
@@ -103,12 +109,13 @@ after=$(snap)
 [ "$before" = "$after" ] || fail "a refused write changed state: $(diff <(echo "$before") <(echo "$after") | head -5)"
 
 # Busy: every start is refused while a test runs; adjust works.
-expect_wr OK stress_test_start "1 1 60000"
+expect_wr OK stress_test_start "1 2 60000"
 expect_wr EBUSY stress_test_start "1 1 100"
 expect_wr EBUSY quick_validation 1
 expect_wr EBUSY regression_test 1
 expect_wr EBUSY memory_pressure_test "1 100"
 expect_wr ERANGE stress_test_adjust "qd=4096"
+expect_wr ERANGE stress_test_adjust "rate=1"	# below one per worker
 expect_wr OK stress_test_adjust "qd=8 rate=0"
 expect_wr OK stress_test_stop 1
 [ "$(state)" = stopped ] || fail "state $(state) after stop"

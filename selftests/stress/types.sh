@@ -68,6 +68,10 @@ run_pass "1 2 1000 dist=zipf:1.2 cpus=0-1 rate=2000"
 awk -v i="$(val iops)" 'BEGIN { exit !(i <= 2000 * 1.05) }' || fail "rate=2000 gave $(val iops) IOPS"
 grep -q 'worker  0: cpu 0' $S/comprehensive_report && grep -q 'worker  1: cpu 1' $S/comprehensive_report ||
 	fail "workers not bound to cpus 0 and 1"
+# The cap is shared out exactly: 7 IOPS over 4 workers is 2+2+2+1, not
+# 4 x 1 (21 I/Os in 3 s, plus one at the start of each share's clock).
+run_pass "1 4 3000 rate=7 qd=1"
+[ "$(val ios)" -ge 19 ] && [ "$(val ios)" -le 26 ] || fail "rate=7 over 4 workers for 3 s: $(val ios) I/Os"
 log "ok"
 
 # Zipf shape, counted by the target: with exactly one bin of the 1024
