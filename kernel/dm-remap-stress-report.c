@@ -123,23 +123,46 @@ static u64 mean_ns(const struct dmrs_op_stats *o)
 	return o->ios ? div64_u64(o->sum_ns, o->ios) : 0;
 }
 
+/* @hi:@lo -= @a * @b in 128 bits; false (and 0) if that would go below 0. */
+static bool sub_mul128(u64 *hi, u64 *lo, u64 a, u64 b)
+{
+	u64 plo = a * b, phi = mul_u64_u64_shr(a, b, 64);
+
+	if (*hi < phi || (*hi == phi && *lo < plo)) {
+		*hi = 0;
+		*lo = 0;
+		return false;
+	}
+	*hi -= phi + (*lo < plo);
+	*lo -= plo;
+	return true;
+}
+
+/*
+ * Population standard deviation, from the sum and the 128-bit sum of
+ * squares: with sum = n * m + r (0 <= r < n), n * variance is
+ * sum(x^2) - n * m^2 - 2 * m * r - r^2 / n, exact in integers but for the
+ * last term (below 1 ns^2 of variance). Sums read while a test runs may
+ * disagree by an I/O: never below 0.
+ */
 static u64 stddev_ns(const struct dmrs_op_stats *o)
 {
-	u64 hi = o->sq_hi, lo = o->sq_lo, m = mean_ns(o), ex2;
+	u64 hi = o->sq_hi, lo = o->sq_lo, n = o->ios, m, r;
 	unsigned int k = 0;
 
-	if (o->ios < 2)
+	if (n < 2)
 		return 0;
+	m = div64_u64_rem(o->sum_ns, n, &r);
+	if (!sub_mul128(&hi, &lo, n * m, m) || !sub_mul128(&hi, &lo, m, r) ||
+	    !sub_mul128(&hi, &lo, m, r))
+		return 0;
+	/* sqrt(x * 4^k) = sqrt(x) * 2^k: shift by 2 bits at a time */
 	while (hi) {
-		lo = (lo >> 1) | (hi << 63);
-		hi >>= 1;
+		lo = (lo >> 2) | (hi << 62);
+		hi >>= 2;
 		k++;
 	}
-	ex2 = div64_u64(lo, o->ios);
-	if (k && ex2 > (U64_MAX >> k))
-		return 0;
-	ex2 <<= k;
-	return ex2 > m * m ? int_sqrt64(ex2 - m * m) : 0;
+	return int_sqrt64(div64_u64(lo, n)) << k;
 }
 
 /* A hash of every generated I/O (operation, offset, length), per worker. */
