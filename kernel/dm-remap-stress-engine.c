@@ -337,8 +337,8 @@ static u64 pick_zipf(struct dmrs_worker *w, u64 slots)
 {
 	struct dmrs_run *run = w->run;
 	u32 r = rng_next(&w->rng) >> 32;
-	unsigned int lo = 0, hi = DMRS_ZIPF_BINS - 1;
-	u64 bin_len, bin;
+	unsigned int lo = 0, hi = DMRS_ZIPF_BINS - 1, bin;
+	u64 start, end;
 
 	while (lo < hi) {
 		unsigned int mid = (lo + hi) / 2;
@@ -348,10 +348,12 @@ static u64 pick_zipf(struct dmrs_worker *w, u64 slots)
 		else
 			lo = mid + 1;
 	}
-	bin_len = max_t(u64, div_u64(slots, DMRS_ZIPF_BINS), 1);
 	/* an odd multiplier permutes the bins: rank -> scattered position */
 	bin = (lo * 713 + run->p.seed) % DMRS_ZIPF_BINS;
-	return min_t(u64, bin * bin_len + rng_below(&w->rng, bin_len), slots - 1);
+	/* Bins cover all slots, their sizes within one; an empty one is a slot. */
+	start = mul_u64_u32_div(slots, bin, DMRS_ZIPF_BINS);
+	end = mul_u64_u32_div(slots, bin + 1, DMRS_ZIPF_BINS);
+	return start + rng_below(&w->rng, end - start);
 }
 
 static void gen_op(struct dmrs_worker *w, struct dmrs_pending *op)

@@ -99,3 +99,17 @@ zipf_share 3 0
 zipf_share 0.1 1023
 zipf_share 1.2 0
 log "zipf ok"
+
+# Zipf covers the whole region when it is not a multiple of 1024 blocks:
+# on 1536 blocks, the last 512 (a third) get about a third of the reads
+# at theta 0.1 (bins of 1 and 2 blocks, near uniform).
+zm=$(nullb zmain 6 blocksize=4096) && zs=$(nullb zspare 4 blocksize=4096) || fail "null_blk"
+remap_dev rz "$zm" "$zs" || fail "dmsetup create rz"
+msg rz remap $((1024 * 8)) 512 >/dev/null || fail "remap the last 512 blocks: $MSG_ERR"
+echo /dev/mapper/rz >$S/target
+run_pass "1 1 1000 qd=8 seed=7 dist=zipf:0.1"
+r1=$(status_counter rz reads) s1=$(status_counter rz spare_ios)
+log "zipf on 1536 blocks: $s1 of $r1 reads in the last 512"
+[ "$r1" -gt 300 ] && [ $((s1 * 100 / r1)) -ge 20 ] && [ $((s1 * 100 / r1)) -le 45 ] ||
+	fail "zipf on 1536 blocks: $s1 of $r1 reads in the last 512 blocks, not about a third"
+log "zipf coverage ok"
