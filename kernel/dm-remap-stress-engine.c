@@ -436,7 +436,8 @@ static void submit_op(struct dmrs_worker *w, const struct dmrs_pending *op,
 	if (s->write && run->gen) {
 		end = unit_of(run, s->sector + (s->len >> SECTOR_SHIFT) - 1);
 		for (u = unit_of(run, s->sector); u <= end; u++)
-			if (++run->gen[u] == GEN_UNKNOWN)
+			/* After a failed write, and on wrapping: start again at 1. */
+			if (run->gen[u] == GEN_UNKNOWN || ++run->gen[u] == GEN_UNKNOWN)
 				run->gen[u] = 1;
 		stamp_slot(run, s);
 	}
@@ -906,6 +907,7 @@ void dmrs_run_reset(struct dmrs_run *run)
 int dmrs_run_phase(struct dmrs_run *run)
 {
 	u64 deadline, now;
+	bool stopping = false;
 	unsigned int i;
 	int r;
 
@@ -920,9 +922,10 @@ int dmrs_run_phase(struct dmrs_run *run)
 		   run->start_ns + run->p.duration_ms * NSEC_PER_MSEC;
 	r = workers_start(run);
 	while (atomic_read(&run->workers_running)) {
+		/* Once stopping, only wait (the workers drain, then read back). */
 		wait_event_timeout(run->ctl_wq,
 				   !atomic_read(&run->workers_running) ||
-				   READ_ONCE(run->stop), HZ / 4);
+				   (READ_ONCE(run->stop) && !stopping), HZ / 4);
 		now = dmrs_now_ns();
 		if (now - run->last_ios_ns >= NSEC_PER_SEC) {
 			u64 ios = dmrs_ios_now(run);
@@ -937,8 +940,10 @@ int dmrs_run_phase(struct dmrs_run *run)
 			run->timed_out = true;
 			WRITE_ONCE(run->stop, true);
 		}
-		if (READ_ONCE(run->stop))
+		if (READ_ONCE(run->stop)) {
+			stopping = true;
 			wake_workers(run);
+		}
 	}
 	for (i = 0; i < run->p.workers; i++) {
 		struct dmrs_worker *w = &run->workers[i];

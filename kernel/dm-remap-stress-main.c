@@ -547,7 +547,7 @@ static int ctl_mempress(struct dmrs_run *run)
 {
 	struct dmrs_summary *unpressured;
 	LIST_HEAD(pages);
-	bool stopped;
+	bool stopped, failed = false;
 	int r;
 
 	r = dmrs_run_phase(run);
@@ -565,11 +565,18 @@ static int ctl_mempress(struct dmrs_run *run)
 	stopped = run->stop_user;
 	if (!stopped) {
 		dmrs_summarize(run, unpressured);
-		run->unpressured = unpressured;
-		dmrs_run_reset(run);
+		/* The reset would forget them: the result is this phase's. */
+		failed = unpressured->errors || run->mismatches;
+		if (!failed) {
+			run->unpressured = unpressured;
+			dmrs_run_reset(run);
+		}
 	}
 	mutex_unlock(&dmrs.lock);
-	if (stopped) {
+	if (failed)
+		pr_warn("memory_pressure_test: %llu I/O errors and %llu verify mismatches without pressure: no pressured run\n",
+			unpressured->errors, run->mismatches);
+	if (stopped || failed) {
 		kfree(unpressured);
 		return 0;
 	}
