@@ -13,6 +13,7 @@
 #include <linux/init.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/bsearch.h>
 #include <linux/sort.h>
 #include <linux/delay.h>
 #include <linux/blkdev.h>
@@ -1000,6 +1001,27 @@ static int commit_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
 }
 
 /*
+ * Sort the new entries @ents[0..*@n) and drop blocks given twice, freeing
+ * the spare blocks of the copies. True if @block is among them.
+ */
+static bool dedup_new(struct remap_c *rc, struct remap_ent *ents, u64 *n,
+		      u64 block)
+{
+	struct remap_ent key = { .block = block };
+	u64 k, d;
+
+	sort(ents, *n, sizeof(*ents), ent_cmp, NULL);
+	for (k = 1, d = *n ? 1 : 0; k < *n; k++) {
+		if (ents[k].block == ents[d - 1].block)
+			__clear_bit(REMAP_SPARE(ents[k].val), rc->spare_used);
+		else
+			ents[d++] = ents[k];
+	}
+	*n = d;
+	return bsearch(&key, ents, d, sizeof(*ents), ent_cmp);
+}
+
+/*
  * Remap blocks @blocks[0..count) (or start..start+count when @blocks is
  * NULL). Blocks already remapped are left alone. *@done counts the input
  * blocks handled before an error.
@@ -1009,7 +1031,7 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 {
 	struct remap_ent *ents;
 	void *buf;
-	u64 i = 0, n, k, d;
+	u64 i = 0, n;
 	int r = 0;
 
 	*done = 0;
@@ -1035,22 +1057,21 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 			if (map_find(map_locked(rc), b))
 				continue;
 			if (!alloc_spare(rc, &s)) {
-				r = -ENOSPC;
-				break;
+				/* Blocks given twice hold a spare block per copy. */
+				if (dedup_new(rc, ents, &n, b))
+					continue;
+				if (!alloc_spare(rc, &s)) {
+					r = -ENOSPC;
+					break;
+				}
 			}
 			ents[n].block = b;
 			ents[n].val = (s << 2) | REMAP_BUSY;
 			n++;
 		}
-		sort(ents, n, sizeof(*ents), ent_cmp, NULL);
-		for (k = 1, d = n ? 1 : 0; k < n; k++) {
-			if (ents[k].block == ents[d - 1].block)
-				__clear_bit(REMAP_SPARE(ents[k].val), rc->spare_used);
-			else
-				ents[d++] = ents[k];
-		}
-		if (d) {
-			int e = commit_new(rc, ents, d, buf);
+		dedup_new(rc, ents, &n, U64_MAX);
+		if (n) {
+			int e = commit_new(rc, ents, n, buf);
 
 			if (e) {
 				r = e;
