@@ -12,9 +12,7 @@ s=$(nullb nb_spare 4) || fail "null_blk"
 len=$(sectors "$nb")
 # Blocks 128-135 of main fail; the spare area sits on a dm-linear that the
 # test suspends to hold the worker.
-dm mainlin "0 1024 linear $nb 0
-1024 64 error
-1088 $((len - 1088)) linear $nb 1088" || fail "linear"
+bad_main mainlin "$nb" || fail "linear"
 dm sparelin "0 $(sectors "$s") linear $s 0" || fail "spare linear"
 dm r "0 $len remap /dev/mapper/mainlin /dev/mapper/sparelin 0 $(sectors "$s")" || fail "create"
 

@@ -45,6 +45,16 @@ nullb() {
 	if [ -b "/dev/$name" ]; then echo "/dev/$name"; else echo "/dev/nullb$(cat "$d/index")"; fi
 }
 
+# bad_main NAME DEV: a dm-linear NAME over all of DEV whose sectors
+# 1024-1087 (4 KiB blocks 128-135) fail with EIO (the error target)
+bad_main() {
+	local len
+	len=$(sectors "$2")
+	dm "$1" "0 1024 linear $2 0
+1024 64 error
+1088 $((len - 1088)) linear $2 1088"
+}
+
 # dm NAME TABLE: create a device mapper device, removed at exit
 dm() {
 	dmsetup create "$1" --table "$2" || return 1

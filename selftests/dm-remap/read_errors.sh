@@ -9,9 +9,7 @@ need_modules
 nb=$(nullb nb_base 16) || fail "null_blk"
 s=$(nullb nb_spare 8) || fail "null_blk"
 len=$(sectors "$nb")
-dm mainlin "0 1024 linear $nb 0
-1024 64 error
-1088 $((len - 1088)) linear $nb 1088" || fail "linear"
+bad_main mainlin "$nb" || fail "linear"
 dm r "0 $len remap /dev/mapper/mainlin $s 0 $(sectors "$s")" || fail "create"
 
 rblk /dev/mapper/r 128 /tmp/discard 1 && fail "read of a bad block succeeded"
