@@ -335,6 +335,17 @@ static int parse_keys(struct dmrs_params *p, char *s, unsigned long *seen)
 	return 0;
 }
 
+/* A rate cap must give every worker at least one I/O per second. */
+static int check_rate(const char *who, u64 rate, unsigned int workers)
+{
+	if (rate && rate < workers) {
+		pr_warn("%srate=%llu is below one I/O per second for each of the %u workers\n",
+			who, rate, workers);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 static int params_check(struct dmrs_params *p, const unsigned long *seen)
 {
 	u64 total_qd = (u64)p->qd * p->workers;
@@ -349,11 +360,8 @@ static int params_check(struct dmrs_params *p, const unsigned long *seen)
 			p->ops, p->workers);
 		return -ERANGE;
 	}
-	if (p->rate && p->rate < p->workers) {
-		pr_warn("rate=%llu is below one I/O per second for each of the %u workers\n",
-			p->rate, p->workers);
+	if (check_rate("", p->rate, p->workers))
 		return -ERANGE;
-	}
 	if ((test_bit(K_REMAPS, seen) || test_bit(K_KEEP_REMAPS, seen)) &&
 	    p->test != DMRS_REMAP_HEAVY) {
 		pr_warn("remaps= and keep_remaps= apply only to test type 5 (remap-heavy)\n");
@@ -1010,9 +1018,7 @@ static int do_adjust(char *s)
 		pr_warn("stress_test_adjust: qd %u x %u workers is more than %u in flight\n",
 			qd, run->p.workers, DMRS_MAX_TOTAL_QD);
 		r = -ERANGE;
-	} else if (set_rate && rate && rate < run->p.workers) {
-		pr_warn("stress_test_adjust: rate=%llu is below one I/O per second for each of the %u workers\n",
-			rate, run->p.workers);
+	} else if (set_rate && check_rate("stress_test_adjust: ", rate, run->p.workers)) {
 		r = -ERANGE;
 	} else if (set_qd) {
 		r = check_buffers(run, qd);

@@ -123,16 +123,13 @@ static u64 mean_ns(const struct dmrs_op_stats *o)
 	return o->ios ? div64_u64(o->sum_ns, o->ios) : 0;
 }
 
-/* @hi:@lo -= @a * @b in 128 bits; false (and 0) if that would go below 0. */
+/* @hi:@lo -= @a * @b in 128 bits; false (unchanged) if it would go below 0. */
 static bool sub_mul128(u64 *hi, u64 *lo, u64 a, u64 b)
 {
 	u64 plo = a * b, phi = mul_u64_u64_shr(a, b, 64);
 
-	if (*hi < phi || (*hi == phi && *lo < plo)) {
-		*hi = 0;
-		*lo = 0;
+	if (*hi < phi || (*hi == phi && *lo < plo))
 		return false;
-	}
 	*hi -= phi + (*lo < plo);
 	*lo -= plo;
 	return true;
