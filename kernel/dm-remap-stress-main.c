@@ -722,8 +722,10 @@ static int start_run(struct dmrs_run *run)
 	for (r = 0; r < run->nr_sizes; r++)
 		run->max_len = max(run->max_len, run->sizes[r]);
 	r = check_buffers(run, run->p.qd);
-	if (r)
+	if (r) {
+		dmrs_run_free(run);
 		return r;
+	}
 	mutex_lock(&dmrs.lock);
 	if (run_active(dmrs.run)) {
 		pr_warn("a test is running: stop it first (stress_test_stop)\n");
