@@ -16,6 +16,8 @@
 #   sysrq-c     echo c > /proc/sysrq-trigger                  6 CRASH
 #   warn        insmod splat.ko trigger=warn                  2 WARNING
 #   leak        insmod splat.ko trigger=leak; rmmod splat     3 LEAK
+#   kmemleak    insmod splat.ko trigger=kmemleak; rmmod       3 LEAK
+#               splat (kmemleak only): /init's scan reports it
 #   null        insmod splat.ko trigger=null                  6 CRASH
 #   softlockup  insmod splat.ko trigger=softlockup            5 HANG
 #   hung        hung_task_timeout_secs=10; trigger=hung       5 HANG
@@ -46,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--kernel=*) kernels+=("${1#*=}"); shift ;;
 	--case) only+=("${2:?}"); shift 2 ;;
 	--case=*) only+=("${1#*=}"); shift ;;
-	-h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "harness-proof: unknown argument '$1'" >&2; exit 69 ;;
 	esac
 done
@@ -63,6 +65,7 @@ cases=(
 	"sysrq-c|6|CRASH|sysrq: Trigger a crash"
 	"warn|2|WARNING|WARNING: .*fire_warn"
 	"leak|3|LEAK|BUG splat_leak \(.*\): Objects remaining"
+	"kmemleak|3|LEAK|unreferenced object 0x[0-9a-f]+ \(size 128\)"
 	"null|6|CRASH|BUG: kernel NULL pointer dereference"
 	"softlockup|5|HANG|BUG: soft lockup"
 	"hung|5|HANG|task splat_hung:[0-9]+ blocked for more than"
@@ -80,6 +83,7 @@ case_cmd() {
 	sysrq-c) echo "echo c > /proc/sysrq-trigger; sleep 30" ;;
 	warn) echo "insmod $ko trigger=warn && rmmod splat" ;;
 	leak) echo "insmod $ko trigger=leak && rmmod splat" ;;
+	kmemleak) echo "insmod $ko trigger=kmemleak && rmmod splat" ;;
 	null) echo "insmod $ko trigger=null; sleep 30" ;;
 	# Spins for 120 s, well beyond vmtest's 2 * watchdog_thresh; if nothing
 	# fires, insmod returns and the case fails with status 0.
@@ -91,11 +95,11 @@ case_cmd() {
 	esac
 }
 
-# Lockdep exists only where the kernel was built with it.
-has_lockdep() {
-	local kdir=$1
-	grep -q '^CONFIG_LOCKDEP=y' "$kdir/.config" 2>/dev/null ||
-		grep -q '^CONFIG_LOCKDEP=y' "$kdir/include/config/auto.conf" 2>/dev/null
+# has_config KDIR OPTION: lockdep and kmemleak exist only where the kernel
+# was built with them.
+has_config() {
+	grep -q "^$2=y" "$1/.config" 2>/dev/null ||
+		grep -q "^$2=y" "$1/include/config/auto.conf" 2>/dev/null
 }
 
 selected() {
@@ -202,8 +206,12 @@ for k in "${kernels[@]}"; do
 			fi
 			;;
 		esac
-		if [ "$name" = abba ] && ! has_lockdep "$kdir"; then
+		if [ "$name" = abba ] && ! has_config "$kdir" CONFIG_LOCKDEP; then
 			skipped "$title (kernel $k has no lockdep)"
+			continue
+		fi
+		if [ "$name" = kmemleak ] && ! has_config "$kdir" CONFIG_DEBUG_KMEMLEAK; then
+			skipped "$title (kernel $k has no kmemleak)"
 			continue
 		fi
 

@@ -13,6 +13,9 @@
  *	leak		allocate an object from a private kmem_cache and never
  *			free it; the cache is destroyed at module exit, so
  *			rmmod makes SLUB report "Objects remaining" (class 3)
+ *	kmemleak	kmalloc() 128 bytes and drop the only pointer: the next
+ *			kmemleak scan reports an "unreferenced object" (class 3,
+ *			on a kernel with kmemleak)
  *	abba		take two mutexes in A-B then B-A order, one path after
  *			the other: lockdep reports a possible circular locking
  *			dependency without a real deadlock (class 4)
@@ -41,7 +44,7 @@
 
 static char *trigger = "";
 module_param(trigger, charp, 0444);
-MODULE_PARM_DESC(trigger, "fire at load: warn, leak, null, softlockup, hung, abba");
+MODULE_PARM_DESC(trigger, "fire at load: warn, leak, kmemleak, null, softlockup, hung, abba");
 
 static unsigned int seconds = 120;
 module_param(seconds, uint, 0644);
@@ -89,6 +92,17 @@ static int fire_leak(void)
 out:
 	mutex_unlock(&splat_state_lock);
 	return ret;
+}
+
+static int fire_kmemleak(void)
+{
+	void *p = kmalloc(128, GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	/* No copy of the pointer is kept anywhere: kmemleak must find it. */
+	pr_info("leaked 128 bytes of kmalloc(); a kmemleak scan reports them\n");
+	return 0;
 }
 
 static int fire_null(void)
@@ -166,6 +180,7 @@ static const struct {
 } splat_triggers[] = {
 	{ "warn", fire_warn },
 	{ "leak", fire_leak },
+	{ "kmemleak", fire_kmemleak },
 	{ "null", fire_null },
 	{ "softlockup", fire_softlockup },
 	{ "hung", fire_hung },
@@ -182,7 +197,7 @@ static int splat_fire(const char *name)
 			return splat_triggers[i].fire();
 		}
 	}
-	pr_warn("unknown trigger '%s' (warn, leak, null, softlockup, hung, abba)\n",
+	pr_warn("unknown trigger '%s' (warn, leak, kmemleak, null, softlockup, hung, abba)\n",
 		name);
 	return -EINVAL;
 }
