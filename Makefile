@@ -8,9 +8,10 @@
 #   make W=1 / C=1       extra warnings / sparse, passed to kbuild
 #   make checkpatch      checkpatch.pl --strict on kernel/
 #   make demo            the main job in a guest (quick_validation on null_blk)
-#   make check           every test: tools, bench report, checkpatch, harness proof,
-#                        kselftests on 6.1, 6.12 and the debug kernel
-#   make check-quick     tools, bench report, checkpatch, kselftests on 6.1
+#   make check           every test: tools, bench report, classifier, checkpatch,
+#                        harness proof, kselftests on 6.1, 6.12 and the debug
+#                        kernel
+#   make check-quick     tools, bench report, classifier, checkpatch, kselftests on 6.1
 #   make bench           side-by-side benchmark in one guest
 #   make install         install the tools and man page (DESTDIR, PREFIX)
 

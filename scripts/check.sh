@@ -4,8 +4,9 @@
 # check.sh [--quick]: the whole test suite (what `make check` runs).
 #   1. builds the modules for every supported kernel with W=1 and sparse
 #      (C=2), failing on any compiler or sparse warning;
-#   2. the userspace tools' unit tests (make -C tools check) and the
-#      benchmark's report (scripts/test-bench-report.sh);
+#   2. the userspace tools' unit tests (make -C tools check), the
+#      benchmark's report (scripts/test-bench-report.sh) and the console
+#      classifier's rules (scripts/test-classify.sh);
 #   3. checkpatch --strict on kernel/;
 #   4. the harness proof (a broken module must be caught, per class);
 #   5. the kselftests in guests on Debian 6.1, Debian 6.12 and the debug
@@ -87,6 +88,7 @@ if [ -f tools/Makefile ]; then
 	step "tools unit tests" make -s -C tools check
 fi
 step "bench report" bash "$here/test-bench-report.sh"
+step "console classifier" bash "$here/test-classify.sh"
 step "checkpatch" bash "$here/checkpatch.sh" kernel/*.c kernel/*.h
 if [ $quick = 0 ] && [ -x "$here/harness-proof.sh" ]; then
 	# Every class on Debian 6.1; on the debug kernel the cases that need
