@@ -14,7 +14,7 @@ bad() {	# bad ERRNO-TEXT ARGS...
 	mark_dmesg
 	msg r "$@" >/dev/null && fail "message accepted: $*"
 	grep -q -- "$want" <<<"$MSG_ERR" || fail "message '$*': want '$want', got '$MSG_ERR'"
-	grep -q -- "remap" <<<"$(dmesg)" || fail "message '$*' refused without a kernel warning"
+	grep -q -- "remap" <<<"$(dmesg_since_mark)" || fail "message '$*' refused without a kernel warning"
 	log "refused: $* ($want)"
 }
 

@@ -28,7 +28,7 @@ msg r remap $((120 * 8)) >/dev/null || fail "remap block 120"
 mark_dmesg
 msg r unremap $((120 * 8)) 10 >/dev/null && fail "unremap over a lost block accepted"
 msg r list 120 1 | grep -q "^120 " && fail "block 120 before the lost block still remapped"
-[ "$(dmesg | grep -c "block 129 holds lost data")" = 1 ] || fail "warnings: $(dmesg | grep -c "block 129 holds lost data")"
+[ "$(dmesg_since_mark | grep -c "block 129 holds lost data")" = 1 ] || fail "warnings: $(dmesg_since_mark | grep -c "block 129 holds lost data")"
 # A partial write keeps it lost; a whole rewrite heals it.
 pwrite_direct /dev/mapper/r $((129 * 4096)) 512 || fail "partial write"
 rblk /dev/mapper/r 129 /tmp/discard 1 && fail "partial write healed a lost block"
@@ -69,7 +69,7 @@ dmsetup suspend mainlin && dmsetup reload mainlin --table "0 $len linear $nb 0" 
 	dmsetup resume mainlin || fail "healing main"
 mark_dmesg
 wblk /dev/mapper/r 131 /tmp/blk 1 || fail "spare full: a write to a block whose read failed was not tried on main"
-dmesg | grep -q "spare area full" && fail "a write that went to main was reported as failed: $(dmesg | tail -1)"
+dmesg_since_mark | grep -q "spare area full" && fail "a write that went to main was reported as failed: $(dmesg_since_mark | tail -1)"
 rblk /dev/mapper/r 131 /tmp/back 1 && cmp -s /tmp/blk /tmp/back || fail "block 131 data"
 log "suspect writes: main with no_auto_remap or a full spare area"
 
