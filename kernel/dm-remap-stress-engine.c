@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) "dm-remap-stress: " fmt
 
 #include <linux/bio.h>
+#include <linux/bitmap.h>
 #include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -667,44 +668,72 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Remap-heavy: remaps spread evenly over the device, made by the target. */
+/*
+ * Remap-heavy: remaps spread evenly over the device, made by the target.
+ * run->remapped keeps only the blocks the target says this run remapped:
+ * a block already remapped, or remapped by a message or an automatic
+ * remap while the run adds its own, is someone else's and stays.
+ */
 static int remaps_create(struct dmrs_run *run)
 {
 	u64 nr = dm_remap_nr_blocks(run->rt), step, b;
-	unsigned int i, n = 0, done;
+	unsigned int i, k, n = 0, done;
+	unsigned long *added;
 	int r = 0;
 
 	run->remap_bs = dm_remap_block_size(run->rt);
 	if (!nr || !run->remap_bs)
 		return -ENODEV;
 	run->remapped = kvmalloc_array(run->p.remaps, sizeof(u64), GFP_KERNEL);
-	if (!run->remapped)
+	added = bitmap_zalloc(REMAP_BATCH, GFP_KERNEL);
+	if (!run->remapped || !added) {
+		bitmap_free(added);
 		return -ENOMEM;
+	}
 	step = max_t(u64, div_u64(nr, run->p.remaps), 1);
 	for (i = 0, b = step / 2; i < run->p.remaps && b < nr; i++, b += step)
-		if (!dm_remap_block_is_remapped(run->rt, b))
-			run->remapped[n++] = b;
+		run->remapped[n++] = b;
+	run->nr_remapped = 0;
 	for (i = 0; i < n && !r && !READ_ONCE(run->stop); i += done) {
 		r = dm_remap_add_blocks(run->rt, run->remapped + i,
-					min_t(unsigned int, n - i, REMAP_BATCH), &done);
-		run->nr_remapped = i + done;
+					min_t(unsigned int, n - i, REMAP_BATCH),
+					&done, added);
+		/* In place: the kept prefix never overtakes the next batch. */
+		for (k = 0; k < done; k++)
+			if (test_bit(k, added))
+				run->remapped[run->nr_remapped++] = run->remapped[i + k];
 		cond_resched();
 	}
+	bitmap_free(added);
 	sort(run->remapped, run->nr_remapped, sizeof(u64), u64_cmp, NULL);
 	return r;
 }
 
+/*
+ * A block whose data was lost while it was remapped (main could not be
+ * read) cannot be unremapped: it stays, and the others still go.
+ */
 static void remaps_remove(struct dmrs_run *run)
 {
-	unsigned int i, done;
+	unsigned int i, done, lost = 0;
 	int r = 0;
 
-	for (i = 0; i < run->nr_remapped && !r; i += done) {
+	for (i = 0; i < run->nr_remapped; i += done) {
 		r = dm_remap_remove_blocks(run->rt, run->remapped + i,
 					   min_t(unsigned int, run->nr_remapped - i,
 						 REMAP_BATCH), &done);
 		cond_resched();
+		if (r == -EINVAL && i + done < run->nr_remapped) {
+			lost++;
+			i++;
+			r = 0;
+		} else if (r) {
+			break;
+		}
 	}
+	if (lost)
+		pr_warn("%s: %u of the run's remapped blocks hold lost data and stay remapped\n",
+			run->target_name, lost);
 	if (r)
 		pr_warn("%s: removing the run's remaps failed (%d): %u left\n",
 			run->target_name, r, run->nr_remapped - i);

@@ -1027,7 +1027,7 @@ static bool dedup_new(struct remap_c *rc, struct remap_ent *ents, u64 *n,
  * blocks handled before an error.
  */
 static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
-		     u64 count, u64 *done)
+		     u64 count, u64 *done, unsigned long *added)
 {
 	struct remap_ent *ents;
 	void *buf;
@@ -1035,6 +1035,8 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 	int r = 0;
 
 	*done = 0;
+	if (added)
+		bitmap_zero(added, count);
 	r = remap_md_current(rc);
 	if (r)
 		return r;
@@ -1068,6 +1070,8 @@ static int remap_add(struct remap_c *rc, const u64 *blocks, u64 start,
 			ents[n].block = b;
 			ents[n].val = (s << 2) | REMAP_BUSY;
 			n++;
+			if (added)
+				__set_bit(i, added);
 		}
 		dedup_new(rc, ents, &n, U64_MAX);
 		if (n) {
@@ -1139,8 +1143,10 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			ents[n++].val = *vp;
 			WRITE_ONCE(*vp, *vp | REMAP_BUSY);
 		}
-		if (!n)
+		if (!n) {
+			*done = i;
 			break;
+		}
 		sort(ents, n, sizeof(*ents), ent_cmp, NULL);
 		/* The smaller map first: after the commit nothing may fail. */
 		map = map_build(rc, ents, n, -1);
@@ -1471,7 +1477,7 @@ static int msg_remap(struct remap_c *rc, unsigned int argc, char **argv)
 		return -EINVAL;
 	}
 	remap_lock(rc);
-	r = add ? remap_add(rc, NULL, first, count, &done) :
+	r = add ? remap_add(rc, NULL, first, count, &done, NULL) :
 		  remap_remove(rc, NULL, first, count, &done);
 	remap_unlock(rc);
 	if (r == -ENOSPC)
@@ -1970,7 +1976,8 @@ u64 dm_remap_nr_blocks(struct dm_remap_target *h)
 EXPORT_SYMBOL_GPL(dm_remap_nr_blocks);
 
 static int api_change(struct dm_remap_target *h, const u64 *blocks,
-		      unsigned int n, unsigned int *done, bool add)
+		      unsigned int n, unsigned int *done, unsigned long *added,
+		      bool add)
 {
 	struct remap_c *rc = api_begin(h);
 	u64 d = 0;
@@ -1982,7 +1989,7 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 	}
 	if (READ_ONCE(rc->active)) {
 		remap_lock(rc);
-		r = add ? remap_add(rc, blocks, 0, n, &d) :
+		r = add ? remap_add(rc, blocks, 0, n, &d, added) :
 			  remap_remove(rc, blocks, 0, n, &d);
 		remap_unlock(rc);
 	} else {
@@ -1994,16 +2001,16 @@ static int api_change(struct dm_remap_target *h, const u64 *blocks,
 }
 
 int dm_remap_add_blocks(struct dm_remap_target *h, const u64 *blocks,
-			unsigned int n, unsigned int *done)
+			unsigned int n, unsigned int *done, unsigned long *added)
 {
-	return api_change(h, blocks, n, done, true);
+	return api_change(h, blocks, n, done, added, true);
 }
 EXPORT_SYMBOL_GPL(dm_remap_add_blocks);
 
 int dm_remap_remove_blocks(struct dm_remap_target *h, const u64 *blocks,
 			   unsigned int n, unsigned int *done)
 {
-	return api_change(h, blocks, n, done, false);
+	return api_change(h, blocks, n, done, NULL, false);
 }
 EXPORT_SYMBOL_GPL(dm_remap_remove_blocks);
 

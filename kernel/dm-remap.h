@@ -47,12 +47,17 @@ u64 dm_remap_nr_blocks(struct dm_remap_target *rt);
 /*
  * Remap (or unremap) @n logical blocks, migrating their data; the metadata
  * is durable when these return. *@done is set to the number of blocks
- * handled before an error. -ENOSPC: spare area full; -ENODEV: the target
- * is gone; -EBUSY: the device is suspended; -EINVAL: a block beyond the
- * device. May sleep.
+ * handled before an error (on -EINVAL, blocks[*done] is the offending
+ * block). Blocks already remapped (not remapped) are left alone. @added, if not NULL, is
+ * a bitmap of @n bits: bit k is set when this call remapped blocks[k]
+ * (k < *done), so that a caller undoes only its own remaps, never ones
+ * made meanwhile by a message or an automatic remap. -ENOSPC: spare area
+ * full; -ENODEV: the target is gone; -EBUSY: the device is suspended;
+ * -EINVAL: a block beyond the device or, to unremap, a block whose data
+ * was lost (it must be rewritten first). May sleep.
  */
 int dm_remap_add_blocks(struct dm_remap_target *rt, const u64 *blocks,
-			unsigned int n, unsigned int *done);
+			unsigned int n, unsigned int *done, unsigned long *added);
 int dm_remap_remove_blocks(struct dm_remap_target *rt, const u64 *blocks,
 			   unsigned int n, unsigned int *done);
 

@@ -55,6 +55,32 @@ awk -v s="$spare" -v n="$ios" 'BEGIN { exit !(s >= 0.35 * n && s <= 0.65 * n) }'
 grep -q 'remaps made for the run: 1000 of 1000 (removed after it)' $S/comprehensive_report || fail "report lacks the remap count"
 grep -qE '^lookups +[0-9]+ +[0-9]+ +[1-9]' $S/comprehensive_report || fail "report shows no lookups"
 
+# Blocks remapped before the run are not the run's: they stay after it.
+# 1000 remaps over 65536 blocks go to blocks 32 + 65 k; 32 and 97 are
+# taken already, 33 is not in the plan.
+for b in 32 33 97; do msg r0 remap $((b * 8)) >/dev/null || fail "remap block $b: $MSG_ERR"; done
+run_pass "5 2 1000 remaps=1000 qd=8"
+grep -q 'remaps made for the run: 998 of 1000 (removed after it)' $S/comprehensive_report ||
+	fail "report: $(grep 'remaps made' $S/comprehensive_report)"
+listed() { msg "$1" list 0 4 | awk '{ printf "%s %s ", $1, $3 }'; }
+[ "$(listed r0)" = "32 remapped 33 remapped 97 remapped " ] ||
+	fail "the remaps made before the run: $(listed r0)"
+msg r0 unremap 0 "$(($(sectors "$DEV") / 8))" >/dev/null || fail "unremap: $MSG_ERR"
+
+# A block remapped from an unreadable main is lost and cannot be
+# unremapped; the run's other remaps still go. 2 remaps over 512 blocks:
+# 128 (unreadable, see bad_main) and 384.
+LM=$(nullb lmain 2 blocksize=4096) && LS=$(nullb lspare 1 blocksize=4096) ||
+	fail "null_blk for the lost-block case"
+bad_main lbad "$LM" && remap_dev lr /dev/mapper/lbad "$LS" || fail "dm-remap over a failing main"
+expect_wr OK target lr
+mark_dmesg
+expect_wr OK stress_test_start "5 1 1000 ops=1 remaps=2 rwmix=100"
+wait_done
+[ "$(listed lr)" = "128 lost " ] || fail "after the run on a failing main: $(listed lr)"
+expect_dmesg "1 of the run's remapped blocks hold lost data and stay remapped"
+expect_wr OK target r0
+
 # keep_remaps=1 leaves them for other tools (the benchmark uses it).
 run_pass "5 1 1000 ops=10 remaps=300 keep_remaps=1"
 [ "$(remapped_count r0)" = 300 ] || fail "keep_remaps=1: $(remapped_count r0) remaps left, not 300"
