@@ -16,9 +16,11 @@ for f in "$@"; do
 	ign=
 	[ "$(basename "$f")" = compat.h ] && ign=--ignore=LINUX_VERSION_CODE,CONSTANT_COMPARISON
 	out=$(perl "$cp_pl" --strict --no-tree --terse --show-types $ign -f "$f" 2>&1)
-	if echo "$out" | grep -qE '(ERROR|WARNING|CHECK):'; then
-		echo "$out" | grep -E '(ERROR|WARNING|CHECK):'
-		echo "not ok - checkpatch $f"
+	rc=$?
+	if [ $rc != 0 ] || echo "$out" | grep -qE '(ERROR|WARNING|CHECK):'; then
+		# A checkpatch that could not run says so only in its status.
+		echo "$out" | grep -E '(ERROR|WARNING|CHECK):' || echo "$out" | head -n 5 | sed 's/^/# /'
+		echo "not ok - checkpatch $f (status $rc)"
 		fail=$((fail + 1))
 	else
 		echo "ok - checkpatch $f"
