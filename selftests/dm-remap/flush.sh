@@ -6,11 +6,11 @@ need_modules
 m=$(nullb nb_main 16 cache_size=4) || fail "null_blk"
 s=$(nullb nb_spare 8 cache_size=4) || fail "null_blk"
 remap_dev r "$m" "$s" || fail "create"
-[ "$(cat /sys/block/${m#/dev/}/queue/write_cache)" = "write back" ] || skip "null_blk has no write cache"
+[ "$(cat /sys/block/${m#/dev/}/queue/write_cache)" = "write back" ] || fail "null_blk cache_size=4 gave no write cache"
 flushes() { awk -v d="${1#/dev/}" '$3 == d { print $19 }' /proc/diskstats; }
 fm=$(flushes "$m")
 fs=$(flushes "$s")
-[ -n "$fm" ] || skip "no flush counters in /proc/diskstats"
+[ -n "$fm" ] || fail "no flush counters in /proc/diskstats"
 dd if=/dev/zero of=/dev/mapper/r bs=4k count=1 conv=fsync 2>/dev/null || fail "fsync"
 [ "$(flushes "$m")" -gt "$fm" ] || fail "no flush reached main ($fm -> $(flushes "$m"))"
 [ "$(flushes "$s")" -gt "$fs" ] || fail "no flush reached spare ($fs -> $(flushes "$s"))"

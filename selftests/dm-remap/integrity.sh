@@ -5,7 +5,7 @@
 # device (fio, fixed seed, then cmp).
 . "$(dirname "$0")/lib.sh"
 need_modules
-command -v fio >/dev/null || skip "no fio"
+command -v fio >/dev/null || fail "no fio in the guest"
 size=64
 [ "${DMR_KERNEL:-}" = debug ] && size=16
 m=$(nullb nb_main $size) || fail "null_blk"

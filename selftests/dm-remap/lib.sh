@@ -25,11 +25,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# need_module NAME [PARAM...]: load NAME. Only a module this kernel lacks
+# is a skip: one that is there and fails to load (its init failed) fails.
+need_module() {
+	local err
+	modinfo "$1" >/dev/null 2>&1 || skip "$1 is not built for this kernel"
+	err=$(modprobe "$@" 2>&1) || fail "modprobe $*: $err"
+}
+
 need_modules() {
-	modprobe dm-mod || skip "dm-mod missing"
-	modprobe null_blk nr_devices=0 2>/dev/null || true
-	[ -d /sys/kernel/config/nullb ] || skip "null_blk configfs missing"
-	modprobe dm-remap || skip "dm-remap.ko not built for this kernel"
+	need_module dm-mod
+	need_module null_blk nr_devices=0
+	[ -d /sys/kernel/config/nullb ] || fail "null_blk loaded without its configfs"
+	need_module dm-remap
 }
 
 # nullb NAME SIZE_MB [attr=value ...]: prints /dev/nullbN

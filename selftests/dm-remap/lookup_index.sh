@@ -70,7 +70,7 @@ expect $((10 * R + 2999)) 1; expect $((10 * R + 3000)) 0
 expect $((32 * R - 1)) 0
 
 # Random writes of 512 bytes to 64 KiB, the same on the reference file.
-command -v fio >/dev/null || skip "no fio"
+command -v fio >/dev/null || fail "no fio in the guest"
 job() {
 	fio --name=w --filename="$1" --rw=randwrite --bsrange=512-64k --blockalign=512 \
 		--direct="$2" --ioengine=psync --allrandrepeat=1 --randseed=4321 \

@@ -12,11 +12,11 @@ digest_of() {	# digest_of START-TEXT
 	[ "$(val ios)" = "$(val ops)" ] || fail "'$1': ios $(val ios) != ops $(val ops)"
 	val io_sequence_digest
 }
-a=$(digest_of "4 3 1000 ops=20000 seed=11 qd=16")
-b=$(digest_of "4 3 1000 ops=20000 seed=11 qd=1")
-c=$(digest_of "4 3 1000 ops=20000 seed=12 qd=16")
-d=$(digest_of "4 3 1000 ops=20000 seed=11 qd=16 bs=8192")
-e=$(digest_of "1 3 1000 ops=20000 seed=11 qd=16")
+a=$(digest_of "4 3 1000 ops=20000 seed=11 qd=16") || exit
+b=$(digest_of "4 3 1000 ops=20000 seed=11 qd=1") || exit
+c=$(digest_of "4 3 1000 ops=20000 seed=12 qd=16") || exit
+d=$(digest_of "4 3 1000 ops=20000 seed=11 qd=16 bs=8192") || exit
+e=$(digest_of "1 3 1000 ops=20000 seed=11 qd=16") || exit
 log "digests: $a (seed 11), $b (seed 11, qd 1), $c (seed 12), $d (bs 8k), $e (randread)"
 [ "$a" = "$b" ] || fail "same seed and ops, different digest: $a vs $b"
 [ "$a" != "$c" ] || fail "seeds 11 and 12 gave the same digest"

@@ -26,8 +26,8 @@ fio_p50() {	# fio_p50 DEV
 }
 for inj in 200000 1000000; do
 	n=$(nullb "slow$inj" 64 irqmode=2 completion_nsec=$inj memory_backed=0) || fail "null_blk slow"
-	p50=$(p50_on "$n")
-	f=$(fio_p50 "$n")
+	p50=$(p50_on "$n") || exit
+	f=$(fio_p50 "$n") || exit
 	over=$((f > inj ? f - inj : 0))
 	lo=$((inj - inj * 78 / 10000))
 	hi=$(((inj + over) + (inj + over) * 78 / 10000 + 20000))

@@ -15,7 +15,7 @@ trap stress_cleanup EXIT
 
 need_stress() {
 	need_modules
-	modprobe dm-remap-stress || skip "dm-remap-stress.ko not built for this kernel"
+	need_module dm-remap-stress
 	[ -d $S ] || fail "$S missing after modprobe"
 }
 

@@ -89,7 +89,7 @@ log "two readers, two snapshots"
 # suspended during its first batch: the suspend waits for that batch and
 # the second is refused (EBUSY), so the run fails instead of changing the
 # metadata of a suspended device, which a reload may be replacing.
-modprobe dm-delay || skip "dm-delay missing"
+need_module dm-delay
 BM=$(nullb bm 512 memory_backed=0) || fail "null_blk bm"
 SM=$(nullb sm 8) || fail "null_blk sm"
 SD=$(nullb sd 320 memory_backed=0) || fail "null_blk sd"

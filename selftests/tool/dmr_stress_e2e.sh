@@ -61,8 +61,11 @@ nullb() {	# nullb NAME SIZE_MB
 
 modprobe null_blk nr_devices=0 || { echo "FAIL: modprobe null_blk"; exit 1; }
 modprobe dm-mod
-modprobe dm-remap 2>/dev/null || skip "dm-remap.ko not available in this build"
-modprobe dm-remap-stress 2>/dev/null || skip "dm-remap-stress.ko not available in this build"
+# Only a module this kernel lacks is a skip; one that fails to load fails.
+for m in dm-remap dm-remap-stress; do
+	modinfo "$m" >/dev/null 2>&1 || skip "$m.ko not available in this build"
+	modprobe "$m" || { echo "FAIL: modprobe $m"; exit 1; }
+done
 [ -d $sys ] || { echo "FAIL: $sys missing after modprobe"; exit 1; }
 
 # Shorten quick_validation when the module lets us (30 s by default).
