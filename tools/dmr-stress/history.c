@@ -129,6 +129,14 @@ static void fmt_time(char *buf, size_t sz, int64_t t)
 	strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A text column, "" for NULL (a database edited by hand). */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
 static int cmd_list(const char *path, const char *test)
 {
 	sqlite3 *db = db_open(path, 0);
@@ -153,11 +161,9 @@ static int cmd_list(const char *path, const char *test)
 		fmt_time(t, sizeof(t), sqlite3_column_int64(st, 1));
 		fmt_ns_us(p99, sizeof(p99), (uint64_t)sqlite3_column_int64(st, 7));
 		printf("%-6lld %-20s %-12s %-24s %-6s %12.2f %12s  %s\n",
-		       (long long)sqlite3_column_int64(st, 0), t,
-		       (const char *)sqlite3_column_text(st, 3),
-		       (const char *)sqlite3_column_text(st, 4),
-		       (const char *)sqlite3_column_text(st, 5), sqlite3_column_double(st, 6), p99,
-		       (const char *)sqlite3_column_text(st, 2));
+		       (long long)sqlite3_column_int64(st, 0), t, col_text(st, 3),
+		       col_text(st, 4), col_text(st, 5), sqlite3_column_double(st, 6), p99,
+		       col_text(st, 2));
 		n++;
 	}
 	if (sqlite3_errcode(db) != SQLITE_DONE && sqlite3_errcode(db) != SQLITE_OK &&
@@ -296,7 +302,7 @@ static int cmd_trend(const char *path, const char *metric, const char *test, int
 	double *val = NULL, vmax = 0;
 	int64_t *ids = NULL, *times = NULL;
 	size_t n = 0, cap = 0, start;
-	int flagged = 0, latest_flag = 0, rc = EXIT_PASS;
+	int flagged = 0, latest_flag = 0, rc = EXIT_PASS, step;
 
 	if (!metric_key(metric, key, sizeof(key))) {
 		fprintf(stderr, "dmr-stress: history trend: unknown metric '%s' (p50, p99, p999, max, mean, iops, mbps, errors or a numeric results key)\n",
@@ -316,7 +322,7 @@ static int cmd_trend(const char *path, const char *metric, const char *test, int
 	}
 	if (test)
 		sqlite3_bind_text(st, 1, test, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		struct run run;
 		int64_t id = sqlite3_column_int64(st, 0);
 
@@ -336,8 +342,15 @@ static int cmd_trend(const char *path, const char *metric, const char *test, int
 		n++;
 		run_free(&run);
 	}
+	/* A damaged database ends the rows early: never judge what is left. */
+	if (step != SQLITE_DONE) {
+		fprintf(stderr, "dmr-stress: %s: %s\n", path, sqlite3_errmsg(db));
+		rc = EXIT_USAGE;
+	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	if (rc != EXIT_PASS)
+		goto out;
 	if (!n) {
 		printf("no runs%s%s\n", test ? " of test " : "", test ? test : "");
 		goto out;

@@ -517,15 +517,19 @@ static int parse_run_opts(int argc, char **argv, struct run_cfg *c)
 	return 0;
 }
 
+/* The duration written: with ops= and no --runtime only a cap, the largest. */
+static uint64_t run_cap_ms(const struct run_cfg *c)
+{
+	return (c->set & (S_OPS | S_RUNTIME)) == S_OPS ? 86400000 : c->runtime_ms;
+}
+
 /* The start command, or -1 when it does not fit in @sz bytes. */
 static int start_string(const struct run_cfg *c, char *buf, size_t sz)
 {
 	size_t n;
 
-	/* With ops= and no --runtime the duration is only a cap: the largest. */
 	n = (size_t)snprintf(buf, sz, "%d %llu %llu", c->type, (unsigned long long)c->workers,
-			     (unsigned long long)((c->set & (S_OPS | S_RUNTIME)) == S_OPS ?
-						  86400000 : c->runtime_ms));
+			     (unsigned long long)run_cap_ms(c));
 #define ADD(...) (n += (size_t)snprintf(buf + n, n < sz ? sz - n : 0, __VA_ARGS__))
 	if (c->set & S_BS)
 		ADD(" bs=%llu", (unsigned long long)c->bs);
@@ -649,23 +653,77 @@ out:
 	return rc;
 }
 
-static FILE *open_output(const char *path)
-{
+/*
+ * --output: the text is built in memory and stored with
+ * write_file_atomic(), so that a reader (node_exporter's textfile
+ * collector, say) never sees half a file and a failed write keeps the
+ * old one.
+ */
+struct output {
 	FILE *f;
+	const char *path;	/* NULL: stdout */
+	char *buf;
+	size_t len;
+};
 
-	if (!path || !strcmp(path, "-"))
-		return stdout;
-	f = fopen(path, "w");
-	if (!f)
+static int open_output(struct output *o, const char *path)
+{
+	memset(o, 0, sizeof(*o));
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout;
+		return 0;
+	}
+	o->path = path;
+	o->f = open_memstream(&o->buf, &o->len);
+	if (!o->f) {
 		die_msg("%s: %s", path, strerror(errno));
-	return f;
+		return -1;
+	}
+	return 0;
 }
 
-static int close_output(FILE *f)
+/* 0, or -1 with the reason in dmr_err(). */
+static int close_output(struct output *o)
 {
-	if (f == stdout)
-		return fflush(f) == EOF ? -1 : 0;
-	return fclose(f);
+	int r = 0;
+
+	if (!o->path) {
+		if (fflush(o->f) == EOF) {
+			dmr_seterr("stdout: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (fclose(o->f) == EOF) {
+		dmr_seterr("%s: %s", o->path, strerror(errno));
+		r = -1;
+	} else if (write_file_atomic(o->path, o->buf, o->len) < 0) {
+		r = -1;
+	}
+	free(o->buf);
+	return r;
+}
+
+/*
+ * A run's --output goes to a directory that must take it: checked before
+ * the test starts, so that a typo does not cost the whole run.
+ */
+static int output_dir_ok(const char *path)
+{
+	char *d, *slash;
+	int ok;
+
+	if (!path || !strcmp(path, "-"))
+		return 1;
+	d = xstrdup(path);
+	slash = strrchr(d, '/');
+	if (slash)
+		*(slash == d ? slash + 1 : slash) = '\0';
+	ok = access(slash ? d : ".", W_OK | X_OK) == 0;
+	if (!ok)
+		die_msg("run: --output %s: %s", path, strerror(errno));
+	free(d);
+	return ok;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -678,7 +736,8 @@ static int cmd_run(int argc, char **argv)
 	const char *ctl = "stress_test_start";
 	uint64_t t0, deadline = 0, stop_at = 0;
 	int rc, tty, stop_sent = 0, timed_out = 0, have_st = 0, fails = 0, measuring = 0;
-	FILE *out;
+	struct output out;
+	int lost = 0;
 
 	rc = parse_run_opts(argc, argv, &c);
 	if (rc)
@@ -714,12 +773,22 @@ static int cmd_run(int argc, char **argv)
 		break;
 	}
 
+	/*
+	 * Whatever ends the tool must not leave the test running: a hangup
+	 * (ssh dropped, terminal closed) and SIGQUIT stop it like Ctrl-C,
+	 * and a closed pipe makes writes fail (EPIPE) instead of killing us.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 
+	if (!output_dir_ok(c.output))
+		return EXIT_USAGE;
 	if (!c.quiet)
 		fprintf(stderr, "dmr-stress: %s <- %s\n", ctl, cmd);
 	rc = ctl_write(ctl, cmd);
@@ -727,7 +796,7 @@ static int cmd_run(int argc, char **argv)
 		return rc;
 	t0 = now_ms();
 	if (c.set & S_TIMEOUT)
-		deadline = t0 + c.timeout_ms;
+		deadline = c.timeout_ms > UINT64_MAX - t0 ? UINT64_MAX : t0 + c.timeout_ms;
 
 	for (;;) {
 		struct record cur;
@@ -783,6 +852,13 @@ static int cmd_run(int argc, char **argv)
 				deadline = t0 + SETUP_LIMIT_MS;
 			}
 		}
+		/*
+		 * With --ops the kernel ignores the duration and shows 0: the
+		 * cap the start command wrote, counted from the start.
+		 */
+		if (!deadline && !(c.set & S_TIMEOUT) && c.mode == M_CUSTOM &&
+		    (c.set & S_OPS) && !rec_u(&st, "duration_ms"))
+			deadline = t0 + run_cap_ms(&c) * 2 + 120000 + SETUP_LIMIT_MS;
 		if (!stop_sent && deadline && now_ms() > deadline) {
 			if (tty && !c.quiet)
 				fputc('\n', stderr);
@@ -824,28 +900,38 @@ static int cmd_run(int argc, char **argv)
 		}
 		sleep_ms(100);
 	}
-	if (c.save && save_copy(c.save, &run) < 0)
+	/* The copies and the history first: a failed print keeps them. */
+	if (c.save && save_copy(c.save, &run) < 0) {
 		die_msg("--save: %s", dmr_err());
-	out = open_output(c.output);
-	if (!out) {
-		run_free(&run);
-		return EXIT_USAGE;
-	}
-	if (run_print(out, &run, c.fmt, c.full) < 0 || close_output(out) < 0) {
-		die_msg("%s: %s", c.output ? c.output : "stdout", strerror(errno));
-		run_free(&run);
-		return EXIT_KERNEL;
+		lost = 1;
 	}
 	if (!c.nohist && !strcmp(rec_s(&run.res, "state"), "completed")) {
 		int64_t id;
 		const char *db = db_path ? db_path : default_db();
 
-		if (history_add(db, &run, (int64_t)time(NULL), &id) < 0)
-			die_msg("warning: not recorded in the history: %s", dmr_err());
-		else if (!c.quiet)
+		if (history_add(db, &run, (int64_t)time(NULL), &id) < 0) {
+			die_msg("not recorded in the history: %s", dmr_err());
+			lost = 1;
+		} else if (!c.quiet) {
 			fprintf(stderr, "dmr-stress: recorded as run %lld in %s\n", (long long)id, db);
+		}
+	}
+	if (open_output(&out, c.output) < 0) {
+		run_free(&run);
+		return EXIT_KERNEL;
+	}
+	if (run_print(out.f, &run, c.fmt, c.full) < 0) {
+		die_msg("%s: %s", c.output ? c.output : "stdout", strerror(errno));
+		close_output(&out);
+		lost = 1;
+	} else if (close_output(&out) < 0) {
+		die_msg("%s", dmr_err());
+		lost = 1;
 	}
 	rc = result_exit(&run.res);
+	/* Results that were asked for and not kept: not a clean exit. */
+	if (lost && rc == EXIT_PASS)
+		rc = EXIT_KERNEL;
 	if (timed_out)
 		rc = EXIT_KERNEL;
 	run_free(&run);
@@ -1033,7 +1119,7 @@ static int cmd_report(int argc, char **argv)
 {
 	struct common c;
 	struct run run;
-	FILE *out;
+	struct output out;
 	int rc = parse_common(argc, argv, "report", A(O_FORMAT) | A(O_OUTPUT) | A(O_FULL), 1, &c);
 
 	if (rc)
@@ -1041,14 +1127,17 @@ static int cmd_report(int argc, char **argv)
 	rc = load_src(&run, c.npos ? c.pos[0] : NULL);
 	if (rc)
 		return rc;
-	out = open_output(c.output);
-	if (!out) {
+	if (open_output(&out, c.output) < 0) {
 		run_free(&run);
-		return EXIT_USAGE;
+		return EXIT_KERNEL;
 	}
-	rc = run_print(out, &run, c.fmt, c.full);
-	if (close_output(out) < 0 || rc < 0) {
+	rc = run_print(out.f, &run, c.fmt, c.full);
+	if (rc < 0) {
 		die_msg("writing the report: %s", strerror(errno));
+		close_output(&out);
+		rc = EXIT_KERNEL;
+	} else if (close_output(&out) < 0) {
+		die_msg("writing the report: %s", dmr_err());
 		rc = EXIT_KERNEL;
 	}
 	run_free(&run);
@@ -1317,16 +1406,18 @@ static int cmd_hist(int argc, char **argv)
 		free(rb);
 	}
 	if (c.svg) {
-		FILE *f = !strcmp(c.svg, "-") ? stdout : fopen(c.svg, "w");
+		struct output o;
 
-		if (!f) {
-			die_msg("%s: %s", c.svg, strerror(errno));
-			rc = EXIT_USAGE;
-		} else if (hist_svg(f, &h, have_res ? &res : NULL) < 0 ||
-			   (f == stdout ? fflush(f) : fclose(f)) != 0) {
-			die_msg("%s: %s", c.svg, strerror(errno));
+		if (open_output(&o, c.svg) < 0) {
 			rc = EXIT_KERNEL;
-		} else if (f != stdout) {
+		} else if (hist_svg(o.f, &h, have_res ? &res : NULL) < 0) {
+			die_msg("%s: %s", c.svg, strerror(errno));
+			close_output(&o);
+			rc = EXIT_KERNEL;
+		} else if (close_output(&o) < 0) {
+			die_msg("%s", dmr_err());
+			rc = EXIT_KERNEL;
+		} else if (o.path) {
 			printf("wrote %s (%zu buckets, %llu I/Os)\n", c.svg, h.n,
 			       (unsigned long long)h.total);
 		}

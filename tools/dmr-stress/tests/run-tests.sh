@@ -306,6 +306,9 @@ arm
 t "run --regression" 0 "" -- "$tool" --sysfs "$sys" run --regression --interval 100ms --no-history
 check "--regression wrote regression_test" grep -qx 'regression_test 1' "$sys/.commands"
 arm
+t "run --timeout: the largest value does not wrap to 'now'" 0 "result PASS" -- \
+	"$tool" --sysfs "$sys" run --type mixed --interval 100ms --timeout 18446744073709551615ms --no-history
+arm
 t "run --memory-pressure 256 --runtime 10s" 0 "" -- "$tool" --sysfs "$sys" run --memory-pressure 256 --runtime 10s --interval 100ms --no-history
 check "--memory-pressure wrote '<mb> <ms>'" grep -qx 'memory_pressure_test 256 10000' "$sys/.commands"
 stop_fake
@@ -344,9 +347,40 @@ wait $tp
 rc=$?
 [ $rc = 1 ] && grep -qx 'stress_test_stop 1' "$sys/.commands" &&
 	ok "SIGTERM stops the test the same way" || not_ok "SIGTERM handling (exit $rc)" "$(cat "$tmp/term.out")"
+# A hangup (ssh dropped, terminal closed) stops the test like Ctrl-C.
+arm
+"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history >"$tmp/hup.out" 2>&1 &
+tp=$!
+for _ in $(seq 100); do grep -q '^stress_test_start' "$sys/.commands" && break; sleep 0.05; done
+kill -HUP $tp
+wait $tp
+rc=$?
+[ $rc = 1 ] && grep -qx 'stress_test_stop 1' "$sys/.commands" &&
+	ok "SIGHUP stops the test the same way" || not_ok "SIGHUP handling (exit $rc)" "$(cat "$tmp/hup.out")"
+# A reader that goes away (| head) does not kill the tool mid-run: the
+# test is stopped by the signal that follows, not left running.
+arm
+rm -f "$tmp/pipe.rc"
+{ "$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history 2>&1; echo "rc=$?" >"$tmp/pipe.rc"; } |
+	head -c 1 >/dev/null &
+for _ in $(seq 100); do grep -q '^stress_test_start' "$sys/.commands" && break; sleep 0.05; done
+sleep 0.5
+tp=$(pgrep -f -- "--sysfs $sys run --type mixed" | head -n1)
+[ -n "$tp" ] && kill -INT "$tp"
+for _ in $(seq 100); do [ -s "$tmp/pipe.rc" ] && break; sleep 0.1; done
+grep -qx 'stress_test_stop 1' "$sys/.commands" && [ -n "$tp" ] &&
+	ok "a closed pipe does not kill the run; the stop still gets written" ||
+	not_ok "closed pipe (pid '$tp', $(cat "$tmp/pipe.rc" 2>/dev/null))" "$(cat "$sys/.commands")"
 arm
 t "run --timeout: stops a test that overruns, exit 4" 4 "still running .* stopping it" -- \
 	"$tool" --sysfs "$sys" run --type mixed --interval 100ms --timeout 500ms --no-history
+: >"$sys/.commands"
+t "run --output into a missing directory: refused before the start, exit 3" 3 "nodir/out.json" -- \
+	"$tool" --sysfs "$sys" run --type mixed --output "$tmp/nodir/out.json" --no-history
+check "... and no test was started" test ! -s "$sys/.commands"
+arm
+t "run: a failed --save is not a clean exit (4)" 4 "--save" -- \
+	"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history --save "$tmp/run.json/sub"
 stop_fake
 
 # A live results file the tool cannot parse is a kernel error (exit 4).
