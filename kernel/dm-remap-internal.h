@@ -79,6 +79,18 @@ struct remap_map {
 	u64 block[];
 };
 
+/*
+ * Blocks whose last change may or may not have reached the disk: its
+ * commit failed on the header write, which may have landed all the same.
+ * Writes to them fail until the table is reloaded, so that main and spare
+ * keep the same data whichever header a reload finds. nr == 0: every block
+ * (there was no memory for the list).
+ */
+struct remap_doubt {
+	u64 nr;
+	u64 block[];	/* sorted */
+};
+
 struct remap_pcpu {
 	u64 reads, writes, spare_ios, fast_path, lookups;
 	u64 read_errors, write_errors, auto_remaps;
@@ -145,6 +157,8 @@ struct remap_c {
 	unsigned int cur_copy;		/* copy holding @generation */
 	enum remap_md_state md_state;
 	bool md_failed;
+	bool md_hdr_failed;		/* the failed write was a header's */
+	struct remap_doubt *doubt;	/* set once, after md_hdr_failed */
 	void *hdr_buf;			/* REMAP_MD_BLOCK bytes */
 	struct dm_io_client *io_client;
 

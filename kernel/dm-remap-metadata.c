@@ -159,8 +159,11 @@ int remap_md_commit(struct remap_c *rc)
 	h->csum = cpu_to_le32(crc32c(0, h, REMAP_MD_BLOCK));
 	r = remap_md_io(rc, bdev, copy_base(rc, c), REMAP_MD_SECTORS, h, false,
 			REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
-	if (r)
+	if (r) {
+		/* It may have landed: the caller cannot know which state holds. */
+		rc->md_hdr_failed = true;
 		goto fail;
+	}
 
 	bitmap_zero(rc->dirty[c], n);
 	rc->cur_copy = c;

@@ -493,6 +493,75 @@ static void defer_bio(struct remap_c *rc, struct bio_list *list, struct bio *bio
 	queue_work(rc->wq, &rc->worker);
 }
 
+static struct remap_doubt doubt_all;	/* nr 0: every block */
+
+static int u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * After a failed header write (remap_md_commit()): the blocks of the batch
+ * it was committing, @ents[0..@n), are in doubt. Called before their bios
+ * are released; without memory every block is.
+ */
+static void doubt_batch(struct remap_c *rc, const struct remap_ent *ents, u64 n)
+{
+	struct remap_doubt *d;
+	u64 i;
+
+	if (!rc->md_hdr_failed || rc->doubt || !n)
+		return;
+	d = kvmalloc(struct_size(d, block, n), GFP_NOIO);
+	if (!d) {
+		d = &doubt_all;
+	} else {
+		d->nr = n;
+		for (i = 0; i < n; i++)
+			d->block[i] = ents[i].block;
+		sort(d->block, n, sizeof(d->block[0]), u64_cmp, NULL);
+	}
+	DMERR("%s: header write failed: %llu block(s) refuse writes until reload",
+	      dev_name_of(rc), d->nr ? d->nr : rc->nr_blocks);
+	/* Pairs with write_in_doubt(). */
+	smp_store_release(&rc->doubt, d);
+}
+
+/*
+ * Is @bio a write to a block in doubt (doubt_batch()) among @first..@last?
+ * Reads go on: main and spare hold the same data there. Discards only
+ * hint, so they go on too.
+ */
+static noinline bool write_in_doubt(struct remap_c *rc, struct bio *bio,
+				    u64 first, u64 last)
+{
+	/* Pairs with doubt_batch(): the list is complete once seen. */
+	const struct remap_doubt *d = smp_load_acquire(&rc->doubt);
+	u64 lo = 0, hi;
+
+	if (!d || !op_is_write(bio_op(bio)) || bio_op(bio) == REQ_OP_DISCARD ||
+	    !bio_sectors(bio))
+		return false;
+	if (d->nr) {
+		hi = d->nr;
+		while (lo < hi) {
+			u64 mid = lo + (hi - lo) / 2;
+
+			if (d->block[mid] < first)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == d->nr || d->block[lo] > last)
+			return false;
+	}
+	DMERR_LIMIT("%s: write to block %llu refused: metadata state unknown, reload the table",
+		    dev_name_of(rc), d->nr ? d->block[lo] : first);
+	return true;
+}
+
 /* Park @bio until block @block is no longer busy; false if it is not. */
 static bool hold_if_busy(struct remap_c *rc, struct bio *bio, u64 block)
 {
@@ -623,6 +692,10 @@ static __always_inline int remap_route(struct remap_c *rc, struct bio *bio,
 	last = remap_block(rc, sector + max(bio_sectors(bio), 1U) - 1);
 	rcu_read_lock_sched();
 again:
+	if (unlikely(READ_ONCE(rc->md_failed)) && write_in_doubt(rc, bio, first, last)) {
+		rcu_read_unlock_sched();
+		return ROUTE_KILL;
+	}
 	/* Pairs with remap_drain(): entries published before the epoch. */
 	pb->epoch = smp_load_acquire(&rc->epoch) & 1;
 	this_cpu_inc(rc->pcpu->inflight[pb->epoch]);
@@ -984,6 +1057,7 @@ static int commit_new(struct remap_c *rc, struct remap_ent *ents, u64 n,
 			rc->nr_entries -= n;
 	}
 	if (r) {
+		doubt_batch(rc, ents, n);
 		drop_new(rc, ents, n, undo);
 		return r;
 	}
@@ -1161,6 +1235,7 @@ static int remap_remove(struct remap_c *rc, const u64 *blocks, u64 start,
 			rc->nr_entries -= n;
 			r = remap_md_commit(rc);
 			if (r) {
+				doubt_batch(rc, ents, n);
 				rc->nr_entries += n;
 				record_slots(rc, ents, n);
 			}
@@ -1268,8 +1343,10 @@ static blk_status_t fix_write(struct remap_c *rc, struct bio *bio, void *buf)
 	}
 	if (!r && (n || lost_fixed)) {
 		r = remap_md_commit(rc);
-		if (r)
+		if (r) {
+			doubt_batch(rc, ents, n);
 			rc->nr_entries -= n;
+		}
 	}
 	if (r) {
 		drop_new(rc, ents, n, undo);
@@ -1639,6 +1716,8 @@ static void remap_free(struct remap_c *rc)
 	if (rc->io_client)
 		dm_io_client_destroy(rc->io_client);
 	map_free(rcu_dereference_protected(rc->map, 1));
+	if (rc->doubt != &doubt_all)
+		kvfree(rc->doubt);
 	kvfree(rc->region_cnt);
 	free_percpu(rc->pcpu);
 	remap_md_free(rc);
