@@ -139,6 +139,8 @@ struct remap_c {
 	/* Reads that failed: the next write there is remapped. */
 	struct xarray suspect;
 	atomic_t nr_suspect;
+	/* A metadata write failed (set under lock, read in the I/O path). */
+	bool md_failed;
 
 	/* Everything below is under lock: take it with remap_lock(). */
 	struct mutex lock;
@@ -156,7 +158,6 @@ struct remap_c {
 	u64 generation;
 	unsigned int cur_copy;		/* copy holding @generation */
 	enum remap_md_state md_state;
-	bool md_failed;
 	bool md_hdr_failed;		/* the failed write was a header's */
 	struct remap_doubt *doubt;	/* set once, after md_hdr_failed */
 	void *hdr_buf;			/* REMAP_MD_BLOCK bytes */
