@@ -514,7 +514,8 @@ static void doubt_batch(struct remap_c *rc, const struct remap_ent *ents, u64 n)
 
 	if (!rc->md_hdr_failed || rc->doubt || !n)
 		return;
-	d = kvmalloc(struct_size(d, block, n), GFP_NOIO);
+	/* Under remap_lock(), which allocates without I/O. */
+	d = kvmalloc(struct_size(d, block, n), GFP_KERNEL);
 	if (!d) {
 		d = &doubt_all;
 	} else {
