@@ -67,6 +67,20 @@ static struct remap_rbm *region_rbm(u32 *vals)
 	return (struct remap_rbm *)(vals - REMAP_RBM_WORDS);
 }
 
+/* Index of the first of sorted @a[@lo..@hi) that is >= @key, or @hi. */
+static __always_inline u64 lower_bound(const u64 *a, u64 lo, u64 hi, u64 key)
+{
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * Search @map for @block: the value's address if it is there, else NULL.
  * *@pos is the index of the first entry with block >= @block. A region
@@ -101,14 +115,7 @@ static __always_inline u32 *__map_search(struct remap_map *map, u64 block,
 			return bits & BIT_ULL(off % 64) ? v + rank : NULL;
 		}
 	}
-	while (lo < hi) {
-		u64 mid = lo + (hi - lo) / 2;
-
-		if (map->block[mid] < block)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = lower_bound(map->block, lo, hi, block);
 	*pos = lo;
 	return lo < map->nr && map->block[lo] == block ?
 	       &map->val[lo + (pad >> 1)] : NULL;
@@ -495,17 +502,10 @@ static void defer_bio(struct remap_c *rc, struct bio_list *list, struct bio *bio
 
 static struct remap_doubt doubt_all;	/* nr 0: every block */
 
-static int u64_cmp(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * After a failed header write (remap_md_commit()): the blocks of the batch
- * it was committing, @ents[0..@n), are in doubt. Called before their bios
- * are released; without memory every block is.
+ * it was committing, @ents[0..@n) (sorted by block), are in doubt. Called
+ * before their bios are released; without memory every block is.
  */
 static void doubt_batch(struct remap_c *rc, const struct remap_ent *ents, u64 n)
 {
@@ -522,7 +522,6 @@ static void doubt_batch(struct remap_c *rc, const struct remap_ent *ents, u64 n)
 		d->nr = n;
 		for (i = 0; i < n; i++)
 			d->block[i] = ents[i].block;
-		sort(d->block, n, sizeof(d->block[0]), u64_cmp, NULL);
 	}
 	DMERR("%s: header write failed: %llu block(s) refuse writes until reload",
 	      dev_name_of(rc), d->nr ? d->nr : rc->nr_blocks);
@@ -540,21 +539,13 @@ static noinline bool write_in_doubt(struct remap_c *rc, struct bio *bio,
 {
 	/* Pairs with doubt_batch(): the list is complete once seen. */
 	const struct remap_doubt *d = smp_load_acquire(&rc->doubt);
-	u64 lo = 0, hi;
+	u64 lo = 0;
 
 	if (!d || !op_is_write(bio_op(bio)) || bio_op(bio) == REQ_OP_DISCARD ||
 	    !bio_sectors(bio))
 		return false;
 	if (d->nr) {
-		hi = d->nr;
-		while (lo < hi) {
-			u64 mid = lo + (hi - lo) / 2;
-
-			if (d->block[mid] < first)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = lower_bound(d->block, 0, d->nr, first);
 		if (lo == d->nr || d->block[lo] > last)
 			return false;
 	}
