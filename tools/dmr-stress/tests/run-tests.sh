@@ -338,25 +338,20 @@ rc=$?
 	grep -qx 'stress_test_stop 1' "$sys/.commands" && ! grep -q Sanitizer "$tmp/int.out" &&
 	ok "SIGINT: stop written, stopped state awaited, report printed, exit 1" ||
 	not_ok "SIGINT handling (exit $rc)" "$(cat "$tmp/int.out")"
-arm
-"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history >"$tmp/term.out" 2>&1 &
-tp=$!
-for _ in $(seq 100); do grep -q '^stress_test_start' "$sys/.commands" && break; sleep 0.05; done
-kill -TERM $tp
-wait $tp
-rc=$?
-[ $rc = 1 ] && grep -qx 'stress_test_stop 1' "$sys/.commands" &&
-	ok "SIGTERM stops the test the same way" || not_ok "SIGTERM handling (exit $rc)" "$(cat "$tmp/term.out")"
-# A hangup (ssh dropped, terminal closed) stops the test like Ctrl-C.
-arm
-"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history >"$tmp/hup.out" 2>&1 &
-tp=$!
-for _ in $(seq 100); do grep -q '^stress_test_start' "$sys/.commands" && break; sleep 0.05; done
-kill -HUP $tp
-wait $tp
-rc=$?
-[ $rc = 1 ] && grep -qx 'stress_test_stop 1' "$sys/.commands" &&
-	ok "SIGHUP stops the test the same way" || not_ok "SIGHUP handling (exit $rc)" "$(cat "$tmp/hup.out")"
+# SIGTERM, and a hangup (ssh dropped, terminal closed), stop the test
+# like Ctrl-C.
+for sig in TERM HUP; do
+	arm
+	"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history >"$tmp/$sig.out" 2>&1 &
+	tp=$!
+	for _ in $(seq 100); do grep -q '^stress_test_start' "$sys/.commands" && break; sleep 0.05; done
+	kill -"$sig" $tp
+	wait $tp
+	rc=$?
+	[ $rc = 1 ] && grep -qx 'stress_test_stop 1' "$sys/.commands" &&
+		ok "SIG$sig stops the test the same way" ||
+		not_ok "SIG$sig handling (exit $rc)" "$(cat "$tmp/$sig.out")"
+done
 # A reader that goes away (| head) does not kill the tool mid-run: the
 # test is stopped by the signal that follows, not left running.
 arm
