@@ -3,9 +3,10 @@
  * dm-msg NAME: send each line of stdin as a target message (sector 0) to
  * the device-mapper device NAME through one open control node, and print
  * how many were sent. Built and used by `make bench` to give its dm-dust
- * peer as many bad blocks as dm-remap has remaps: `dmsetup message`
- * costs one process per message (about 46 ms each in a TCG guest, so
- * 1,000,000 would take half a day), one ioctl costs microseconds.
+ * peer as many bad blocks as dm-remap has remaps, and by the dm-remap
+ * selftests (msgs in selftests/dm-remap/lib.sh): `dmsetup message` costs
+ * one process per message (about 46 ms each in a TCG guest, so 1,000,000
+ * would take half a day), one ioctl costs microseconds.
  *
  * Exit status: 0 all sent, 1 a message failed (its line and errno are
  * printed; nothing after it is sent), 2 usage or setup error.

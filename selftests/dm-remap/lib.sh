@@ -78,10 +78,26 @@ dm_remove() {
 
 sectors() { blockdev --getsz "$1"; }
 
+# Status helpers parse in bash: one process each (dmsetup), not a pipeline
+# of three. Under the debug kernel every process costs a lot, and tests
+# read the status hundreds of times.
 # status field N (1-based) of dmsetup status after the target name
-status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $(3 + n) }'; }
+status_field() {
+	local s f
+	s=$(dmsetup status "$1") || return
+	read -r -a f <<<"$s"
+	echo "${f[$((2 + $2))]:-}"
+}
 # named counter from the status line
-status_counter() { dmsetup status "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+status_counter() {
+	local s f w
+	s=$(dmsetup status "$1") || return
+	read -r -a f <<<"$s"
+	for w in "${f[@]}"; do
+		[ "${w%%=*}" = "$2" ] && [ "$w" != "$2" ] && echo "${w#*=}"
+	done
+	return 0
+}
 
 # remap_dev NAME MAIN SPARE [features...]: dm-remap over the whole MAIN and
 # SPARE devices
@@ -103,7 +119,21 @@ msg() {
 	return $r
 }
 
-remapped_count() { status_field "$1" 1 | cut -d/ -f1; }
+# msgs DEV < LINES: each line is a message to DEV, all sent by one process
+# (dm-msg, one ioctl each), where dmsetup costs a process per message.
+# Fails the test at the first refused one. Feed it with a redirection,
+# not a pipe: in a pipeline fail() would only leave a subshell.
+DMMSG=$(dirname "${BASH_SOURCE[0]}")/dm-msg
+msgs() {
+	local out
+	out=$("$DMMSG" "$1" 2>&1) || fail "messages to $1: $out"
+}
+
+remapped_count() {
+	local v
+	v=$(status_field "$1" 1)
+	echo "${v%%/*}"
+}
 
 # expect_dmesg PATTERN: the kernel log since the last mark holds PATTERN.
 # The mark is a line of its own: clearing the log would also erase the

@@ -22,8 +22,8 @@ unremap() { msg r unremap "$1" "$2" >/dev/null || fail "unremap $1 $2: $MSG_ERR"
 remap 0 $R				# region 0 whole
 remap $R 512				# region 1: half, and a run
 remap $((R + 676)) 100
-for k in $(seq 0 63); do remap $((2 * R + k * 16)) 1; done	# region 2: 64
-for k in $(seq 0 62); do remap $((3 * R + k * 16 + 5)) 1; done	# region 3: 63
+msgs r < <(for k in $(seq 0 63); do echo "remap $((2 * R + k * 16)) 1"; done)	# region 2: 64
+msgs r < <(for k in $(seq 0 62); do echo "remap $((3 * R + k * 16 + 5)) 1"; done)	# region 3: 63
 remap $((6 * R - 44)) 101		# across the edge of regions 5 and 6
 remap $((7 * R)) 1			# first and last block of region 7
 remap $((8 * R - 1)) 1
@@ -83,7 +83,7 @@ compare_all "after random writes"
 
 # Region 2 drops below the bitmap threshold, region 0 loses its middle,
 # region 3 reaches it; the index is rebuilt each time.
-for k in $(seq 0 31); do unremap $((2 * R + k * 32)) 1; done
+msgs r < <(for k in $(seq 0 31); do echo "unremap $((2 * R + k * 32)) 1"; done)
 unremap 300 400
 remap $((3 * R + 6)) 1
 expect $((2 * R)) 0; expect $((2 * R + 16)) 1; expect 299 1; expect 300 0

@@ -46,8 +46,22 @@ expect_wr() {
 	[ "$got" = "$1" ] || fail "echo '$3' > $2: got $got, expected $1"
 }
 
-# val KEY [FILE]: a value of a key: value file (default stress_test_results)
-val() { awk -v k="$1:" '$1 == k { sub(/^[^:]*: /, ""); print; exit }' "${2:-$S/stress_test_results}"; }
+# val KEY [FILE]: a value of a key: value file (default stress_test_results).
+# In bash, without a process: wait_done() polls it ten times a second,
+# and on the debug kernel a process each time takes CPU from the run.
+# One read(2) loop to the end, so the file is one snapshot.
+val() {
+	local t l
+	IFS= read -r -d '' t <"${2:-$S/stress_test_results}"
+	while IFS= read -r l; do
+		l=${l#"${l%%[![:space:]]*}"}
+		case $l in "$1: "*)
+			echo "${l#"$1: "}"
+			return
+			;;
+		esac
+	done <<<"$t"
+}
 state() { val state $S/stress_test_status; }
 
 # wait_done [SECONDS]: until no test runs; fails on timeout
