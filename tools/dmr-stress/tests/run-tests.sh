@@ -373,9 +373,18 @@ t "run --timeout: stops a test that overruns, exit 4" 4 "still running .* stoppi
 t "run --output into a missing directory: refused before the start, exit 3" 3 "nodir/out.json" -- \
 	"$tool" --sysfs "$sys" run --type mixed --output "$tmp/nodir/out.json" --no-history
 check "... and no test was started" test ! -s "$sys/.commands"
+stop_fake
+
+# A lost result is not a clean exit: a failed --save turns 0 into 4. With
+# a run that completes: the fake above never ends, and a run there got
+# its exit 4 from the default deadline (twice the fake's 30 s duration
+# plus 120 s, 169 s of the suite's 290 s), whatever --save did.
+start_fake
 arm
-t "run: a failed --save is not a clean exit (4)" 4 "--save" -- \
+t "run: a failed --save is not a clean exit (4)" 4 "--save: mkdir .*/run.json/sub: Not a directory" -- \
 	"$tool" --sysfs "$sys" run --type mixed --interval 100ms --no-history --save "$tmp/run.json/sub"
+grep -q 'result PASS' <<<"$out" && ! grep -q 'still running' <<<"$out" &&
+	ok "... after the run completed and passed" || not_ok "failed --save: the run did not complete" "$out"
 stop_fake
 
 # A live results file the tool cannot parse is a kernel error (exit 4).
