@@ -125,8 +125,9 @@ static void fmt_time(char *buf, size_t sz, int64_t t)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A database edited by hand may hold a time with no calendar date. */
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, sz, "@%lld", (long long)t);
 }
 
 /* A text column, "" for NULL (a database edited by hand). */

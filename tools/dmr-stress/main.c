@@ -1248,6 +1248,28 @@ static int cmd_compare(int argc, char **argv)
 
 /* ------------------------------------------------------------------ baseline */
 
+/*
+ * The module's baseline, or NULL after saying why, with the exit status in
+ * *@rc: EXIT_KERNEL if it cannot be read, EXIT_USAGE if there is none.
+ */
+static char *baseline_text(size_t *len, int *rc)
+{
+	char *path = sysfs_path("baseline"), *buf;
+
+	buf = read_file(path, 1 << 16, len);
+	free(path);
+	if (!buf) {
+		die_msg("%s", dmr_err());
+		*rc = EXIT_KERNEL;
+	} else if (*len == 0) {
+		free(buf);
+		buf = NULL;
+		die_msg("baseline: the module holds no baseline (run a test, then 'dmr-stress baseline set')");
+		*rc = EXIT_USAGE;
+	}
+	return buf;
+}
+
 static int cmd_baseline(int argc, char **argv)
 {
 	struct common c;
@@ -1280,6 +1302,10 @@ static int cmd_baseline(int argc, char **argv)
 		}
 		if (!module_loaded())
 			return EXIT_KERNEL;
+		buf = baseline_text(&len, &rc);
+		if (!buf)
+			return rc;
+		free(buf);
 		path = sysfs_path("baseline");
 		rc = run_load(&run, path);
 		free(path);
@@ -1298,18 +1324,9 @@ static int cmd_baseline(int argc, char **argv)
 	if (!module_loaded())
 		return EXIT_KERNEL;
 	if (!strcmp(sub, "save")) {
-		path = sysfs_path("baseline");
-		buf = read_file(path, 1 << 16, &len);
-		free(path);
-		if (!buf) {
-			die_msg("%s", dmr_err());
-			return EXIT_KERNEL;
-		}
-		if (len == 0) {
-			free(buf);
-			die_msg("baseline: the module holds no baseline (run a test, then 'dmr-stress baseline set')");
-			return EXIT_USAGE;
-		}
+		buf = baseline_text(&len, &rc);
+		if (!buf)
+			return rc;
 		if (record_parse(&r, &results_schema, buf, len, "baseline") < 0) {
 			free(buf);
 			die_msg("%s", dmr_err());

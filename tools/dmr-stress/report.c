@@ -145,13 +145,23 @@ int result_exit(const struct record *r)
 	return regress ? EXIT_REGRESSION : EXIT_FAILED;
 }
 
+/* Reports carry years of four digits: 9999-12-31T23:59:59Z at most. */
+#define REPORT_TIME_MAX 253402300799ULL
+
+/*
+ * SOURCE_DATE_EPOCH if it is a plain number the report can show (a larger
+ * one would overflow the milliseconds and have no calendar date), else now.
+ */
 static time_t report_time(void)
 {
 	const char *e = getenv("SOURCE_DATE_EPOCH");
 	uint64_t v;
 
-	if (e && parse_u64_strict(e, strlen(e), &v) == 0)
-		return (time_t)v;
+	if (e && parse_u64_strict(e, strlen(e), &v) == 0) {
+		if (v <= REPORT_TIME_MAX)
+			return (time_t)v;
+		fprintf(stderr, "dmr-stress: SOURCE_DATE_EPOCH %s is past year 9999; using the current time\n", e);
+	}
 	return time(NULL);
 }
 

@@ -110,6 +110,12 @@ t "report DIR shows the histogram" 0 "\[2M, 4M\) +592492 \|@+\|" -- "$tool" repo
 t "report --full appends comprehensive_report" 0 "== Throughput ==" -- "$tool" report --full "$saved"
 t "report - reads stdin" 0 "iops=41135.77" -- sh -c "\"$tool\" report - <\"$data/results.golden\""
 t "report --format json" 0 '"99.000000": 7340032' -- "$tool" report --format json "$saved"
+t "report: SOURCE_DATE_EPOCH past year 9999 is not used" 0 "past year 9999; using the current time" -- \
+	env SOURCE_DATE_EPOCH=18446744073709551615 "$tool" report --format json "$saved"
+check "... and the report keeps a time of today" \
+	sh -c "SOURCE_DATE_EPOCH=253402300800 \"$tool\" report --format json \"$saved\" 2>/dev/null | grep -q '\"timestamp\": 1[0-9]\{9\},'"
+t "report: SOURCE_DATE_EPOCH of the last second of 9999 is used" 0 '"time": "Fri Dec 31 23:59:59 9999"' -- \
+	env SOURCE_DATE_EPOCH=253402300799 "$tool" report --format json "$saved"
 if command -v jq >/dev/null; then
 	t "JSON: jq reads jobs[0].read.iops" 0 '^28795.04$' -- sh -c "\"$tool\" report --format json \"$saved\" | jq -r '.jobs[0].read.iops'"
 	t "JSON: unknown keys under dm_remap_stress" 0 '^77$' -- sh -c "\"$tool\" report --format=json \"$data/results-unknown.golden\" | jq -r '.dm_remap_stress.future_count'"
@@ -248,6 +254,10 @@ t "DMR_STRESS_DB selects the database" 0 "^6 run\(s\)$" -- env DMR_STRESS_DB="$d
 if command -v sqlite3 >/dev/null; then
 	t "history stores the results text verbatim" 0 "^1$" -- \
 		sqlite3 "$db" "SELECT results = CAST(readfile('$tmp/h6') AS TEXT) FROM runs WHERE id = 6"
+	cp "$db" "$tmp/edited.db"
+	sqlite3 "$tmp/edited.db" "UPDATE runs SET time = 9223372036854775807 WHERE id = 1"
+	t "history list: a time with no calendar date shows as @seconds" 0 "^1 +@9223372036854775807 " -- \
+		"$tool" history --db "$tmp/edited.db" list
 fi
 
 # ---------------------------------------------------------------- run against a fake sysfs
@@ -426,6 +436,7 @@ check "baseline set wrote save" grep -qx save "$sys/baseline"
 t "baseline clear" 0 "cleared" -- "$tool" --sysfs "$sys" baseline clear
 : >"$sys/baseline"
 t "baseline save with none in the kernel" 3 "holds no baseline" -- "$tool" --sysfs "$sys" baseline save "$tmp/bl2"
+t "baseline show with none in the kernel" 3 "holds no baseline" -- "$tool" --sysfs "$sys" baseline show
 t "baseline: bad subcommand" 3 "baseline save FILE" -- "$tool" --sysfs "$sys" baseline frob
 
 # ---------------------------------------------------------------- man page
