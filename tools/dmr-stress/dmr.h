@@ -160,6 +160,8 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_PROM };
 int parse_format(const char *s, enum fmt *f);
 /* Load from a directory (sysfs root or saved copy), a results file or "-". */
 int run_load(struct run *run, const char *src);
+/* A run of a results text only (no histogram), taking @raw (malloc'd). */
+int run_from_text(struct run *run, char *raw, size_t len, const char *origin);
 void run_free(struct run *run);
 int run_print(FILE *out, const struct run *run, enum fmt f, int full);
 void print_text(FILE *out, const struct run *run, int full);

@@ -1305,9 +1305,8 @@ static int cmd_baseline(int argc, char **argv)
 		buf = baseline_text(&len, &rc);
 		if (!buf)
 			return rc;
-		free(buf);
 		path = sysfs_path("baseline");
-		rc = run_load(&run, path);
+		rc = run_from_text(&run, buf, len, path);
 		free(path);
 		if (rc < 0) {
 			die_msg("%s", dmr_err());

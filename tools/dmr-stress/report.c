@@ -54,6 +54,19 @@ static char *read_optional(const char *dir, const char *name, size_t *len, int *
 	return buf;
 }
 
+int run_from_text(struct run *run, char *raw, size_t len, const char *origin)
+{
+	memset(run, 0, sizeof(*run));
+	run->origin = xstrdup(origin);
+	run->raw = raw;
+	run->raw_len = len;
+	if (record_parse(&run->res, &results_schema, raw, len, origin) < 0) {
+		run_free(run);
+		return -1;
+	}
+	return 0;
+}
+
 int run_load(struct run *run, const char *src)
 {
 	struct stat st;

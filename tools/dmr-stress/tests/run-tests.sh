@@ -437,6 +437,8 @@ t "baseline clear" 0 "cleared" -- "$tool" --sysfs "$sys" baseline clear
 : >"$sys/baseline"
 t "baseline save with none in the kernel" 3 "holds no baseline" -- "$tool" --sysfs "$sys" baseline save "$tmp/bl2"
 t "baseline show with none in the kernel" 3 "holds no baseline" -- "$tool" --sysfs "$sys" baseline show
+cp "$data/corrupt/results-digest-case" "$sys/baseline"
+t "baseline show of a corrupt baseline: exit 4, names it" 4 "$sys/baseline: line" -- "$tool" --sysfs "$sys" baseline show
 t "baseline: bad subcommand" 3 "baseline save FILE" -- "$tool" --sysfs "$sys" baseline frob
 
 # ---------------------------------------------------------------- man page
