@@ -70,42 +70,33 @@ int run_from_text(struct run *run, char *raw, size_t len, const char *origin)
 int run_load(struct run *run, const char *src)
 {
 	struct stat st;
+	size_t len;
 	int err;
 
 	memset(run, 0, sizeof(*run));
-	run->origin = xstrdup(src);
-	if (!strcmp(src, "-")) {
-		run->raw = read_stream(stdin, MAX_INPUT, &run->raw_len);
-		if (!run->raw) {
-			dmr_seterr("stdin: %s", dmr_err());
-			goto fail;
-		}
-		free(run->origin);
-		run->origin = xstrdup("stdin");
-	} else if (stat(src, &st) == 0 && S_ISDIR(st.st_mode)) {
-		char *p = join(src, "stress_test_results");
+	if (!strcmp(src, "-") || stat(src, &st) || !S_ISDIR(st.st_mode)) {
+		/* A results file, or "-": the text alone. */
+		int in = !strcmp(src, "-");
+		char *raw = in ? read_stream(stdin, MAX_INPUT, &len) :
+				 read_file(src, MAX_INPUT, &len);
 
-		run->raw = read_file(p, MAX_INPUT, &run->raw_len);
-		free(p);
-		if (!run->raw)
-			goto fail;
-		free(run->origin);
-		run->origin = join(src, "stress_test_results");
-		run->hist_raw = read_optional(src, "histogram", &run->hist_raw_len, &err);
-		if (err)
-			goto fail;
-		{
-			size_t len;
-
-			run->report_text = read_optional(src, "comprehensive_report", &len, &err);
-			if (err)
-				goto fail;
+		if (!raw) {
+			if (in)
+				dmr_seterr("stdin: %s", dmr_err());
+			return -1;
 		}
-	} else {
-		run->raw = read_file(src, MAX_INPUT, &run->raw_len);
-		if (!run->raw)
-			goto fail;
+		return run_from_text(run, raw, len, in ? "stdin" : src);
 	}
+	run->origin = join(src, "stress_test_results");
+	run->raw = read_file(run->origin, MAX_INPUT, &run->raw_len);
+	if (!run->raw)
+		goto fail;
+	run->hist_raw = read_optional(src, "histogram", &run->hist_raw_len, &err);
+	if (err)
+		goto fail;
+	run->report_text = read_optional(src, "comprehensive_report", &len, &err);
+	if (err)
+		goto fail;
 	if (record_parse(&run->res, &results_schema, run->raw, run->raw_len, run->origin) < 0)
 		goto fail;
 	if (run->hist_raw) {
